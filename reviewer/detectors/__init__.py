@@ -1,0 +1,7 @@
+"""Detectors: rule triggers computed in Python (order facts, timestamps, conversation structure).
+
+Each module registers its detectors with :func:`reviewer.rules.detector`; rule files
+use them as ``{kind = "detector", detector = "NAME"}``.
+"""
+
+from . import conduct, orders  # noqa: F401
