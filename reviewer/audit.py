@@ -164,7 +164,7 @@ def audit_file(
         bar = tqdm(desc="auditing", unit="chat", file=sys.stderr)
 
     def convs() -> Iterator[Conversation]:
-        for item in read_conversations(path, on_error, known_rules=auditor.catalog.ids):
+        for item in read_conversations(path, on_error):
             summary.read += 1
             if isinstance(item, Reject):
                 summary.rejected += 1

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--config", metavar="FILE")
 
+    i = sub.add_parser("import", help="convert a real chat export to native JSONL")
+    i.add_argument("format", help="jddc, stc3 or ecd")
+    i.add_argument("input")
+    i.add_argument("-o", "--output", required=True, metavar="OUT.jsonl")
+    i.add_argument("--limit", type=int, help="stop after this many conversations")
+
     r = sub.add_parser("rules", help="list, check or test the rule catalog")
     r.add_argument("action", choices=["list", "check", "test"])
     r.add_argument("--rules", metavar="DIR")
@@ -155,6 +161,24 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK if not failed else EXIT_ERROR
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from . import importers  # noqa: F401  (registers the importers)
+    from .errors import ConfigError
+    from .ingest import IMPORTERS
+
+    if args.format not in IMPORTERS:
+        raise ConfigError(f"unknown import format {args.format!r}: choose one of {', '.join(sorted(IMPORTERS))}")
+    n = 0
+    with open(args.output, "w", encoding="utf-8") as out:
+        for conv in IMPORTERS[args.format](Path(args.input)):
+            out.write(conv.model_dump_json(exclude_none=True, exclude_defaults=True) + "\n")
+            n += 1
+            if args.limit and n >= args.limit:
+                break
+    print(f"imported {n} conversations from {args.input} ({args.format}) to {args.output}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -162,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_audit(args)
         if args.command == "rules":
             return cmd_rules(args)
+        if args.command == "import":
+            return cmd_import(args)
         if args.command == "eval":
             from .evaluate import cmd_eval
 

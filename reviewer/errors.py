@@ -12,7 +12,7 @@ class InputError(ReviewerError):
 
     def __init__(self, path: str, line: int, field: str, problem: str) -> None:
         self.path, self.line, self.field, self.problem = path, line, field, problem
-        where = f"line {line} of {path}"
+        where = f"line {line} of {path}" if line else path
         super().__init__(f"{where}: {field}: {problem}" if field else f"{where}: {problem}")
 
 

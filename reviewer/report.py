@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from .audit import AuditSummary
 
 
+AGENT_ROWS = 12
+"""Agents shown in the terminal summary, most violations first."""
+
+
 def format_summary(s: AuditSummary, catalog: Catalog) -> str:
     """A compact table for the terminal."""
     lines = [
@@ -29,9 +33,12 @@ def format_summary(s: AuditSummary, catalog: Catalog) -> str:
     if s.by_agent:
         lines.append("")
         lines.append(f"{'agent':16} {'chats':>6} {'violations':>10} {'points':>7} {'score':>6}")
-        for name, a in sorted(s.by_agent.items()):
+        ranked = sorted(s.by_agent.items(), key=lambda kv: (-kv[1]["violations"], kv[1]["score_sum"] / max(1, kv[1]["chats"])))
+        for name, a in ranked[:AGENT_ROWS]:
             lines.append(f"{name:16} {a['chats']:>6.0f} {a['violations']:>10.0f} {a['points']:>7g} "
                          f"{a['score_sum'] / max(1, a['chats']):>6.1f}")
+        if len(ranked) > AGENT_ROWS:
+            lines.append(f"... {len(ranked) - AGENT_ROWS} more agents (see --report or --summary-json)")
     if s.usage.requests or s.usage.prompt_tokens:
         lines.append("")
         lines.append(f"LLM: {s.usage.requests} requests ({s.usage.cached} cached), tokens prompt "

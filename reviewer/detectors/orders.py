@@ -1,70 +1,243 @@
-"""Detectors over order facts, accounts and personal data.
+"""Detectors over order facts, accounts, personal data and promised gifts.
 
 Each is registered by name and used from rule files as
-``{kind = "detector", detector = "NAME"}``. They are tuned for recall.
+``{kind = "detector", detector = "NAME"}``. They are tuned for recall: the
+judge decides. The patterns are module constants so the offline deciders of
+the same rules (privacy, order, promise) read the chat the same way.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from ..normalize import norm
+import opencc
+
 from ..rules import DetectorHit, detector
 
 if TYPE_CHECKING:
+    from ..models import Order
     from ..rules import DetectorTrigger, Prepared
 
-PUNCT = re.compile(r"[\s,，。.!！?？;；:：~～…、\"'“”‘’()（）\[\]【】<>《》@#*^_\-=+|/\\]+")
-EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]")
-QUESTION = re.compile(r"[?？]|吗$|呢$|么$|怎么|什么|多久|几天|哪|为什么|为啥|能不能|可不可以|可以吗|有没有|是不是|啥时|何时|多少")
-PHONE = re.compile(r"(?<!\d)1[3-9]\d[\d*＊xX]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d)")
-ID_NUMBER = re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}[\d*]{7}[\dxX](?!\d)")
-ADDRESS = re.compile(r"(省|市|区|县|镇|乡|街道|路|街|巷|弄|号楼|小区|栋|幢|单元|室|村|大厦|花园)[^,，。!！?？]{0,20}?\d+\s*(号|室|栋|楼|单元)?|\[地址x?\]")
-NAME_CUE = re.compile(r"(收件人|收货人|姓名|名字|签收人|联系人)[是为:：\s]*[\u4e00-\u9fa5*]{1,4}|\[姓名x?\]")
-CLOSE_REQUEST = ("关闭", "取消", "不要了", "不想要", "不买了", "拍错", "关掉", "撤销", "退掉")
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
 
 
-def _canon(text: str) -> str:
-    return PUNCT.sub("", EMOJI.sub("", norm(text)))
+def soft(text: str) -> str:
+    """Width-folded, simplified, lower-case text that keeps separators and masks (138****1234, 张*)."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+# ------------------------------------------------------------------ personal data
+
+CJK = r"\u4e00-\u9fff"
+PHONE = re.compile(
+    r"(?<![\d*])1[3-9]\d(?:[\d*xX]{4}|[\s-]\d{4}|[\s-][*xX]{4})[\s-]?\d{4}(?!\d)"  # 13812345678, 138****1234, 138 1234 5678
+    r"|(?<![\d*])1[3-9]\d[*xX]{4,8}(?!\d)"  # 138********
+    r"|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"  # landline
+    r"|(?:手机|电话|号码|联系方式)[^,，。!！?？]{0,4}尾号(?:是|为|:)?\s*\d{4}"
+    r"|\[(?:电话|手机|手机号|联系方式|联系电话)x?\d*\]")
+ID_NUMBER = re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}[\d*]{7}[\dxX](?!\d)|\[身份证号?x?\d*\]")
+ADDRESS = re.compile(
+    rf"[{CJK}]{{1,10}}(?:省|市|区|县|镇|乡|街道|路|街|大道|巷|弄|胡同|村|小区|花园|大厦|公寓|苑|广场|新村|家园|公馆|府)"
+    rf"[{CJK}\w\-#]{{0,12}}?\d+\s*(?:号楼|号院|号|弄|栋|幢|座|楼|单元|室|层)"
+    rf"|[{CJK}]{{2,6}}(?:省|自治区)[{CJK}]{{2,8}}?(?:市|州|盟)"
+    rf"|[{CJK}]{{2,6}}市[{CJK}]{{1,8}}?(?:区|县|镇)(?!域|别|分)"
+    r"|\[(?:地址|住址|收货地址)x?\d*\]")
+ADDRESS_PHRASE = re.compile(
+    r"(?:地址|住址|收货地|住在|家在)(?:是|为|在|:|：)\s*"
+    r"(?!哪|什么|啥|多少|对|正确|错|您|你|订单|页面|详情|下单|系统|后台|这边|修改|更改|填写|核对)[^,，。!！?？\s]{3,}")
+NAME = re.compile(
+    rf"(?:收件人|收货人|签收人|联系人|下单人|下单的人|姓名|名字|寄件人|收件的人)(?:是|为|叫|写的是|填的是|写的|填的|:|：)\s*"
+    rf"(?!谁|哪|什么|啥|您|你|本人|自己|真实|正确|对的|空|多少|一样|一致|不是|否)[{CJK}*xX]{{1,4}}"
+    r"|\[姓名x?\d*\]")
+# the shop's own or a third party's contact data is not the order's personal data
+SHOP_CONTACT = re.compile(
+    r"退货地址|退回地址|寄回|退回到|寄到我们|发到我们|售后地址|仓库地址|我们的地址|我们地址|公司地址|店铺地址|门店|"
+    r"客服电话|售后电话|服务电话|热线|400|配送员|快递员|派送员|快递小哥|小哥|师傅|网点|站点|厂家|安装电话|维修|"
+    r"服务中心|营业厅|官方电话|官网|我们的电话|我的电话|店长电话|发件地址|发货地")
+AFFIRM = re.compile(r"^(?:亲|亲亲|您好|宝|宝宝)?[,，~\s]*(?:是的|对的|对|没错|嗯|正确|一致|核对无误|没问题|是这个|是这样)")
+
+RELATIONS = (r"朋友|家人|家里人|老公|老婆|妻子|丈夫|爱人|媳妇|男朋友|女朋友|男友|女友|对象|妈妈|母亲|爸爸|父亲|"
+             r"儿子|女儿|孩子|哥哥|姐姐|弟弟|妹妹|同事|室友|舍友|同学|亲戚|表哥|表姐|表弟|表妹|闺蜜|领导|老板|"
+             r"家属|婆婆|岳母|公公|邻居|老妈|老爸|我妈|我爸|我哥|我姐|我弟|我妹|亲人|男票|女票")
+ACCOUNT = r"号|账号|帐号|账户|旺旺|id|会员名"
+IMPOSTOR = re.compile(
+    rf"我是(?:他|她|ta|他们|她们|那个|原来|之前|刚才|下单人|下单的人|买家|收件人|收货人)?的?(?:{RELATIONS})"
+    rf"|(?:{RELATIONS})的(?:{ACCOUNT})"
+    rf"|(?:用|借|拿)了?(?:我)?(?:{RELATIONS}|别人|他人|其他人|另一个人)的(?:{ACCOUNT}|手机)"
+    rf"|换了?(?:一个|个|新)?(?:{ACCOUNT})|另(?:一|外一?)个(?:{ACCOUNT})|(?:小号|大号|别的号|其他号|另一个号)"
+    rf"|不是(?:用)?(?:这个|我这个|本)(?:{ACCOUNT})(?:拍|下单|买)"
+    rf"|(?:这个|这)(?:{ACCOUNT})是(?:我)?(?:{RELATIONS}|别人)"
+    rf"|我是(?:原来|之前|刚才|刚刚|那个)(?:那个)?(?:买家|下单|拍|客户|顾客)"
+    rf"|我就是[^,，。!！?？]{{0,6}}(?:本人|买家|下单)"
+    rf"|(?:帮|替|代)(?:我)?(?:{RELATIONS}|他|她|ta|别人)(?:查|问|看|核对|确认|取消|关闭|关掉|撤销|改|拿)"
+    rf"|(?:他|她|ta|我{RELATIONS})的(?:地址|电话|手机|收货|信息|名字|姓名|订单|单子)")
+
+
+def pii_kinds(text: str) -> list[str]:
+    """Kinds of personal data in a message (original text); empty when none."""
+    s = soft(text)
+    kinds = [k for k, rx in (("phone", PHONE), ("id_number", ID_NUMBER), ("address", ADDRESS), ("name", NAME))
+             if rx.search(s)]
+    if not kinds and ADDRESS_PHRASE.search(s):
+        kinds.append("address_phrase")
+    return kinds
+
+
+def is_shop_contact(text: str) -> bool:
+    return bool(SHOP_CONTACT.search(soft(text)))
+
+
+THIRD_PARTY_STAFF = re.compile(r"快递|配送|派送|师傅|小哥|客服|商家|店家|卖家|老板|厂家|司机|骑手")
+
+
+def impostor_claim(text: str) -> bool:
+    """A buyer says they are someone else's friend/family, use another account, or ask for another's data."""
+    s = soft(text).replace(" ", "")
+    m = IMPOSTOR.search(s)
+    if m is None:
+        return False
+    if m.group(0).startswith(("他的", "她的", "ta的")) and THIRD_PARTY_STAFF.search(s):
+        return False  # the courier's or shop's contact, not another buyer
+    return True
+
+
+@detector("personal_data_in_agent_message")
+def personal_data_in_agent_message(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
+    """Agent messages with personal data (phone, also masked; ID number; address; name; corpus placeholders),
+    agent confirmations of personal data a buyer typed, and buyer claims to act for another account.
+
+    One hit per conversation. Facts: ``pii_messages`` {id: kinds}, ``confirmed_messages`` (agent said yes to
+    data the buyer typed), ``impostor_messages``, ``shop_contact_messages`` (the shop's or courier's own data).
+    """
+    msgs = p.conv.messages
+    pii: dict[str, list[str]] = {}
+    shop: list[str] = []
+    confirmed: list[str] = []
+    impostor: list[str] = []
+    last_buyer_pii = -10
+    for i, m in enumerate(msgs):
+        mid = m.id or ""
+        if m.role == "buyer":
+            if impostor_claim(m.text):
+                impostor.append(mid)
+            if pii_kinds(m.text):
+                last_buyer_pii = i
+            continue
+        if m.role != "agent":
+            continue
+        kinds = pii_kinds(m.text)
+        if kinds:
+            if is_shop_contact(m.text):
+                shop.append(mid)
+            else:
+                pii[mid] = kinds
+        elif i - last_buyer_pii <= 2 and AFFIRM.search(soft(m.text).strip()):
+            confirmed.append(mid)
+    if not pii and not confirmed and not impostor:
+        return []
+    ids = [m.id or "" for m in msgs if (m.id or "") in set(pii) | set(confirmed) | set(impostor)]
+    return [DetectorHit(messages=ids, label="personal_data", facts={
+        "pii_kinds": sorted({k for v in pii.values() for k in v}),
+        "pii_messages": pii, "confirmed_messages": confirmed,
+        "impostor_messages": impostor, "shop_contact_messages": shop,
+    })]
+
+
+# ------------------------------------------------------------------ order closes
+
+CLOSE_REQUEST = re.compile(
+    r"(?:取消|关闭|关掉|关了|撤销|撤单|删除|删掉)(?!退款|售后|申请|投诉|退货|换货|订阅|预约|服务单|工单|收藏|关注|自动)"
+    r"|不要了|不想要了|不想买了|不买了|不要这[个单]|拍错了?|拍多了|重复拍|重拍|退单")
+AGENT_CLOSED = re.compile(
+    r"(?:已|已经|帮您|给您|帮你|给你|替您|为您|这边)[^,，。!！?？]{0,6}(?:关闭|关掉|关了|取消|撤销|撤掉)"
+    r"|(?:关闭|关掉|取消|撤销)了(?:订单|交易|这个?订单|这单|您的订单)?"
+    r"|订单(?:已|已经)?(?:关闭|取消)|交易(?:已|已经)?关闭")
+AFFIRM_CONSENT = re.compile(r"^(?:好|可以|行|嗯|ok|没问题|同意|关吧|取消吧|那就|关了吧|麻烦|谢谢|好的|嗯嗯|可)")
+
+
+def close_requests(p: Prepared, order: Order | None) -> list[dict[str, object]]:
+    """Buyer messages asking to close/cancel (not negated), with who sent them."""
+    from ..judge.offline import negated_at
+
+    out: list[dict[str, object]] = []
+    for i, m in enumerate(p.conv.messages):
+        if m.role != "buyer":
+            continue
+        text = p.text(i)
+        hit = next((x for x in CLOSE_REQUEST.finditer(text) if not negated_at(text, x.start())
+                    or x.group(0).startswith(("不要", "不想", "不买"))), None)
+        if hit is None:
+            continue
+        buyer = order.buyer if order is not None else None
+        out.append({"message": m.id, "index": i, "sender": m.sender,
+                    "is_order_buyer": None if buyer is None else m.sender == buyer,
+                    "at": m.ts.isoformat() if m.ts else None})
+    return out
 
 
 @detector("seller_closed_order")
 def seller_closed_order(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
-    """Orders the seller (or an unknown party) closed, with who asked for the close in the chat."""
+    """Orders the seller (or an unknown party) closed, with the buyer messages that asked for a close and the
+    agent messages that say it was closed. One hit per such order."""
     hits = []
     for o in p.conv.orders:
         closes = [e for e in o.events if e.type == "closed" and e.by in ("seller", None)]
         if not closes:
             continue
-        requests = []
-        for i, m in enumerate(p.conv.messages):
-            if m.role == "buyer" and any(w in p.text(i) for w in CLOSE_REQUEST):
-                requests.append({"message": m.id, "sender": m.sender,
-                                 "is_order_buyer": None if o.buyer is None else m.sender == o.buyer})
+        reqs = close_requests(p, o)
         agent_msgs = [m.id for i, m in enumerate(p.conv.messages)
-                      if m.role == "agent" and any(w in p.text(i) for w in ("关闭", "取消", "关掉", "关了"))]
-        hits.append(DetectorHit(messages=[x for x in [*(r["message"] for r in requests), *agent_msgs] if x],
+                      if m.role == "agent" and AGENT_CLOSED.search(p.text(i))]
+        closed_at = closes[-1].at
+        for r in reqs:
+            ts = p.conv.messages[int(r["index"])].ts  # type: ignore[call-overload]
+            r["before_close"] = None if (ts is None or closed_at is None) else ts <= closed_at
+        ids = {str(r["message"]) for r in reqs} | {x for x in agent_msgs if x}
+        hits.append(DetectorHit(messages=[m.id or "" for m in p.conv.messages if m.id in ids],
                                 order=o.id, label="seller_closed_order",
-                                facts={"closed_by": closes[-1].by, "close_requests": requests}))
+                                facts={"closed_by": closes[-1].by,
+                                       "closed_at": closed_at.isoformat() if closed_at else None,
+                                       "close_requests": [{k: v for k, v in r.items() if k != "index"} for r in reqs]}))
     return hits
 
 
-@detector("personal_data_in_agent_message")
-def personal_data_in_agent_message(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
-    """Agent messages containing a phone, ID number, address or name-like personal data."""
+# ------------------------------------------------------------------ gifts
+
+GIFT_WORDS = ("赠品", "赠送", "送的", "礼物", "礼品", "小礼", "福利", "小样", "附赠", "加赠", "赠", "送您", "送你", "额外送",
+              "买一送一", "送一")
+GIFT_NOISE = re.compile(r"[\d\s*xX×/\-+()（）.,，、]+|[个只件双对套盒瓶支张包份条]$")
+
+
+def gift_keys(gifts: list[str]) -> list[str]:
+    """Words that name the order's gifts in a chat: the gift without counts, and its last 2-3 characters."""
+    keys: set[str] = set()
+    for g in gifts:
+        core = re.sub(r"[^\u4e00-\u9fff]+", "", soft(g))
+        core = re.sub(r"[个只件双对份条]$", "", core)
+        if len(core) >= 2:
+            keys.add(core)
+            keys.add(core[-2:])
+            if len(core) >= 3:
+                keys.add(core[-3:])
+    return sorted(keys, key=len, reverse=True)
+
+
+@detector("promised_gift")
+def promised_gift(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
+    """Orders that promise gifts (``gifts``), with every message that names a gift word or the gift itself."""
     hits = []
-    for m in p.conv.messages:
-        if m.role != "agent":
+    for o in p.conv.orders:
+        if not o.gifts:
             continue
-        text = m.text
-        kinds = [k for k, rx in (("phone", PHONE), ("id_number", ID_NUMBER), ("address", ADDRESS), ("name", NAME_CUE))
-                 if rx.search(text)]
-        if kinds:
-            hits.append(DetectorHit(messages=[m.id or ""], label="personal_data",
-                                    facts={"pii_kinds": sorted(set(kinds))}))
-    if len(hits) > 1:  # one candidate per conversation: merge
-        merged = DetectorHit(messages=[x for h in hits for x in h.messages], label="personal_data",
-                             facts={"pii_kinds": sorted({k for h in hits for k in h.facts["pii_kinds"]})})
-        return [merged]
+        keys = gift_keys(o.gifts)
+        ids = [m.id or "" for i, m in enumerate(p.conv.messages)
+               if m.role in ("buyer", "agent") and any(k in p.text(i) for k in (*keys, *GIFT_WORDS))]
+        if ids:
+            hits.append(DetectorHit(messages=ids, order=o.id, label="promised_gift",
+                                    facts={"gifts": o.gifts, "gift_keys": keys}))
     return hits

@@ -38,18 +38,25 @@ def decides(rule_id: str) -> Callable[[Decider], Decider]:
 # ------------------------------------------------------------------ cue helpers
 
 NEG_NEAR = re.compile(r"(不|没|无|别|未|非|勿|莫)[^不没无别未非勿莫]{0,2}$")
+NEG_WIDE = re.compile(r"(不需要|不用|无需|不必|不会|没有|不收|免收|免费|绝不|决不|从不|不再)")
 NOT_NEG_BEFORE = re.compile(r"(是不|能不|会不|可不|要不|有没|好不|行不|无论|非常|不好意思|不客气)")
 
 
-def negated_at(text: str, start: int, lookback: int = 4) -> bool:
-    """Is the word starting at ``start`` negated by a negator just before it (within 3 characters, same clause)?"""
+def negated_at(text: str, start: int) -> bool:
+    """Is the word starting at ``start`` negated within its clause?
+
+    A single negator (不, 没, 无 ...) counts within 3 characters before the word (不给开);
+    a strong one (不需要, 不用, 无需, 没有 ...) within 8 (不需要您另外付税费). A question
+    form (是不是, 能不能) is not a negation.
+    """
     left = 0
     for m in CLAUSE_BREAK.finditer(text, 0, start):
         left = m.end()
-    before = text[max(left, start - lookback):start]
-    if not before or NOT_NEG_BEFORE.search(before):
-        return False  # 是不是 / 能不能 is a question, not a negation
-    return bool(NEG_NEAR.search(before))
+    near = text[max(left, start - 4):start]
+    wide = text[max(left, start - 8):start]
+    if NOT_NEG_BEFORE.search(near):
+        return False
+    return bool(NEG_NEAR.search(near) or NEG_WIDE.search(wide))
 
 
 @dataclass(frozen=True)
