@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
 
 
 def _env() -> Environment:
-    return Environment(loader=PackageLoader("reviewer", "templates"), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=PackageLoader("reviewer", "templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.tests["search"] = lambda value, pattern: re.search(pattern, str(value)) is not None
+    return env
 
 
 def _highlight(text: str, spans: list[tuple[int, int]]) -> Markup:
@@ -54,15 +57,16 @@ def _agents(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
     by: dict[str, list[AuditRecord]] = defaultdict(list)
     for r in records:
         by[r.agent or "(unknown)"].append(r)
-    out = []
+    out: list[dict[str, Any]] = []
     for name, recs in by.items():
         rules = Counter(f.rule for r in recs for f in r.violations)
         notes: list[tuple[str, Finding]] = [(r.conversation, f) for r in recs for f in r.violations]
         good = Counter(g for r in recs for g in r.scorecard.good_practice)
-        out.append({"name": name, "chats": len(recs), "violations": sum(rules.values()),
+        row: dict[str, Any] = {"name": name, "chats": len(recs), "violations": sum(rules.values()),
                     "points": sum(r.scorecard.points for r in recs),
                     "score": sum(r.scorecard.service_score for r in recs) / len(recs),
-                    "rules": rules.most_common(), "notes": notes, "good": good.most_common()})
+                    "rules": rules.most_common(), "notes": notes, "good": good.most_common()}
+        out.append(row)
     out.sort(key=lambda a: (-a["violations"], a["score"], a["name"]))
     return out
 

@@ -40,8 +40,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _agent_only() -> list[Role]:
+    return ["agent"]
+
+
+def _all_roles() -> list[Role]:
+    return ["agent", "buyer", "system", "bot"]
+
+
 class _TriggerBase(_Strict):
-    roles: list[Role] = Field(default_factory=lambda: ["agent"])
+    roles: list[Role] = Field(default_factory=_agent_only)
     """Only messages from these roles can fire the trigger."""
     senders: SenderFilter = "any"
     """order_buyer: only the account that placed an order; other_account: anyone else."""
@@ -84,7 +92,7 @@ class DetectorTrigger(_TriggerBase):
     kind: Literal["detector"]
     detector: str
     """A registered detector over order facts, timestamps or message structure."""
-    roles: list[Role] = Field(default_factory=lambda: ["agent", "buyer", "system", "bot"])
+    roles: list[Role] = Field(default_factory=_all_roles)
 
 
 Trigger = Annotated[KeywordTrigger | RegexTrigger | ProximityTrigger | DetectorTrigger, Field(discriminator="kind")]
@@ -422,9 +430,9 @@ class RulePass:
         det_hits: list[DetectorHit] = []
         for ti, t in enumerate(rule.triggers):
             if isinstance(t, DetectorTrigger):
-                for h in DETECTORS[t.detector](p, t):
-                    if h.order is None or any(o.id == h.order for o in orders_ok) or not rule.when:
-                        det_hits.append(h)
+                for d in DETECTORS[t.detector](p, t):
+                    if d.order is None or any(o.id == d.order for o in orders_ok) or not rule.when:
+                        det_hits.append(d)
                 continue
             for h in raw.get((rule.id, ti), []):
                 if c.messages[h.index].role not in t.roles or not p.sender_ok(h.index, t.senders):

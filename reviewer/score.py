@@ -110,9 +110,10 @@ def coaching_notes(conv: Conversation, findings: list[Finding], card: Scorecard)
     good = [GOOD_PRACTICE[k][0] for k in card.good_practice]
     if good:
         notes.append("做得好：" + "、".join(good) + "。")
-    missing = [GOOD_PRACTICE[k][0] for k in ("greeting", "closing") if k not in card.good_practice]
+    examples = {"greeting": "开场问候，如“亲，您好，很高兴为您服务”", "closing": "礼貌结束，如“还有什么可以帮您的吗？”"}
+    missing = [examples[k] for k in ("greeting", "closing") if k not in card.good_practice]
     if missing and len(conv.messages) >= 4:
-        notes.append("可以改进：" + "、".join(missing) + "（如“亲，您好，很高兴为您服务”“还有什么可以帮您的吗？”）。")
+        notes.append("可以改进：" + "；".join(missing) + "。")
     if card.response.measured and card.response.slow_first_response:
         notes.append(f"首次响应用了{card.response.first_response_s:.0f}秒，尽量在买家进线后尽快回复。")
     return notes

@@ -137,8 +137,9 @@ def verdict(item: JudgeItem, decision: Decision, confidence: float, evidence: It
     head = {"violation": "判定违规", "compliant": "判定合规", "uncertain": "无法确定"}[decision]
     rationale = f"{head}（{rule.id}「{rule.title}」）：{reason}"
     if decision == "violation":
-        quoted = "；".join(f"{m}「{quote(item, item.prepared.index[m])}」" for m in ev[:2])
-        coaching = (f"{quoted}：{reason}。{rule.guidance}" if quoted else f"{reason}。{rule.guidance}")
+        said = "；".join(f"「{quote(item, item.prepared.index[m])}」（{m}）" for m in ev[:2])
+        to_agent = reason.replace("客服", "你", 1) if reason.startswith("客服") else reason
+        coaching = (f"你说了{said}，{to_agent}。{rule.guidance}" if said else f"{to_agent}。{rule.guidance}")
         better = render_reply(item)
     elif decision == "uncertain":
         coaching = f"需人工复核：{reason}。{rule.guidance}"
