@@ -29,7 +29,8 @@ ALIASES: dict[str, str] = {
     "zfb": "支付宝", "支付b": "支付宝", "alipay": "支付宝",
     "xyk": "信用卡", "信用k": "信用卡",
     "hdfk": "货到付款", "cod": "货到付款",
-    "yhk": "银行卡", "qq": "qq",
+    "yhk": "银行卡", "qq": "qq", "扣扣": "qq",
+    "加v": "加微信", "+v": "加微信", "v我": "微信我", "sf": "顺丰", "包y": "包邮", "b邮": "包邮",
     "zp": "正品", "gift": "赠品",
     "tk": "退款", "kf": "客服",
 }
@@ -49,10 +50,10 @@ def _alias_re() -> re.Pattern[str]:
     keys = sorted(ALIASES, key=len, reverse=True)
     parts = []
     for k in keys:
-        if k.isascii():
-            parts.append(rf"(?<![a-z]){re.escape(k)}(?![a-z])")
-        else:
-            parts.append(re.escape(k))
+        # an ASCII letter at either end of the key must not be part of a longer word (fpga, vip)
+        before = r"(?<![a-z])" if k[0].isascii() and k[0].isalpha() else ""
+        after = r"(?![a-z])" if k[-1].isascii() and k[-1].isalpha() else ""
+        parts.append(before + re.escape(k) + after)
     return re.compile("|".join(parts))
 
 

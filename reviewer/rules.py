@@ -283,10 +283,14 @@ class Prepared:
         return (sender in buyers) if flt == "order_buyer" else (sender not in buyers)
 
     def deadline(self, order: Order) -> datetime | None:
-        if order.paid_at is None:
+        """When the order had to ship: payment time plus its limit (see detectors.shipping.ship_limit)."""
+        from .detectors.shipping import _event_time, ship_limit
+
+        paid = order.paid_at or _event_time(order, "paid")
+        hours, _ = ship_limit(self, order)
+        if paid is None or hours is None:
             return None
-        hours = order.ship_within_hours or self.settings.shipping.limit_for(self.conv.platform)
-        return order.paid_at + timedelta(hours=hours)
+        return paid + timedelta(hours=hours)
 
     def order_facts(self, order: Order) -> dict[str, Any]:
         closed = [e for e in order.events if e.type == "closed"]

@@ -4,4 +4,4 @@ Each module registers its detectors with :func:`reviewer.rules.detector`; rule f
 use them as ``{kind = "detector", detector = "NAME"}``.
 """
 
-from . import conduct, orders, shipping  # noqa: F401
+from . import conduct, orders, payment, shipping  # noqa: F401
