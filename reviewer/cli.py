@@ -54,17 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--thresholds", metavar="FILE", help="TOML with micro/macro and per-rule minimum F1")
     e.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for CIs (default 1000)")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--unknown-rules", choices=["error", "ignore"], default="error",
+                   help="labels of rules not in the catalog: error (default) or ignore and count them")
     _add_judge_options(e)
 
     c = sub.add_parser("compare", help="compare two configurations on the same labeled dataset")
     c.add_argument("dataset")
-    c.add_argument("--a", required=True, metavar="SPEC", help="e.g. judge=offline or judge=offline,rules=DIR")
-    c.add_argument("--b", required=True, metavar="SPEC")
+    c.add_argument("--a", required=True, metavar="SPEC",
+                   help="key=value,... with keys judge, rules, config, prompt, model, base_url, concurrency, "
+                        "max_cost, cache_dir, mask, cache, name; e.g. judge=offline or judge=offline,rules=DIR")
+    c.add_argument("--b", required=True, metavar="SPEC", help="the other configuration, same form as --a")
     c.add_argument("--json", metavar="COMPARE.json")
     c.add_argument("--report", metavar="COMPARE.html")
     c.add_argument("--bootstrap", type=int, default=1000)
     c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--config", metavar="FILE")
+    c.add_argument("--config", metavar="FILE", help="settings TOML for both sides (a SPEC may set config=FILE)")
+    c.add_argument("--unknown-rules", choices=["error", "ignore"], default="error",
+                   help="labels of rules in neither catalog: error (default) or ignore and count them")
 
     i = sub.add_parser("import", help="convert a real chat export to native JSONL")
     i.add_argument("format", help="jddc, stc3 or ecd")
