@@ -31,7 +31,7 @@ ALIASES: dict[str, str] = {
     "hdfk": "货到付款", "cod": "货到付款",
     "yhk": "银行卡", "qq": "qq", "扣扣": "qq",
     "加v": "加微信", "+v": "加微信", "v我": "微信我", "sf": "顺丰", "包y": "包邮", "b邮": "包邮",
-    "zp": "正品", "gift": "赠品",
+    "gift": "赠品",  # zp is left alone: sellers use it for both 正品 and 赠品
     "tk": "退款", "kf": "客服",
 }
 
@@ -78,6 +78,15 @@ class Normalized:
         return self.original[s:e]
 
 
+def _mask_run_touches_digit(chars: list[str], k: int) -> bool:
+    lo = hi = k
+    while lo > 0 and chars[lo - 1] == "*":
+        lo -= 1
+    while hi + 1 < len(chars) and chars[hi + 1] == "*":
+        hi += 1
+    return (lo > 0 and chars[lo - 1].isdigit()) or (hi + 1 < len(chars) and chars[hi + 1].isdigit())
+
+
 def _to_simplified(chars: list[str]) -> list[str]:
     joined = "".join(chars)
     converted = _t2s().convert(joined)
@@ -106,7 +115,9 @@ def normalize(text: str) -> Normalized:
     keep_p: list[int] = []
     n = len(chars)
     for k, c in enumerate(chars):
-        if c in INNER_SEPARATORS:
+        if c == "*" and _mask_run_touches_digit(chars, k):
+            pass  # a mask next to digits (138****1234) is data, not a separator
+        elif c in INNER_SEPARATORS:
             prev = keep_c[-1] if keep_c else ""
             j = k + 1
             while j < n and chars[j] in INNER_SEPARATORS:

@@ -14,6 +14,7 @@ from reviewer.normalize import normalize
     ("ＦＰ", "发票"), ("开fp", "开发票"), ("yf", "运费"), ("加vx", "加微信"), ("威信", "微信"),
     ("zfb转账", "支付宝转账"), ("xyk", "信用卡"), ("HDFK", "货到付款"),
     ("价格3.5元", "价格3.5元"),               # a decimal point is not a separator
+    ("138****1234", "138****1234"), ("发**票", "发票"),  # a phone mask is data; stars inside a word are not
 ])
 def test_normalize(text, expected):
     assert normalize(text).text == expected

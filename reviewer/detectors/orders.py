@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import opencc
 
+from ..normalize import norm
 from ..rules import DetectorHit, detector
 
 if TYPE_CHECKING:
@@ -32,6 +33,24 @@ def soft(text: str) -> str:
     return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
 
 
+def clauses(text: str) -> list[str]:
+    """Normalized clauses of a message. Punctuation breaks clauses; so does a space between two runs of 2+
+    characters (chat exports use spaces as sentence breaks), but not the spaces of a spaced-out word (肯 定 到)."""
+    out: list[str] = []
+    for part in re.split(r"[,，。.!！?？;；\n~～、]+", soft(text)):
+        runs = [r for r in re.split(r"\s+", part) if r]
+        cur = ""
+        for k, r in enumerate(runs):
+            if cur and len(r) >= 2 and len(runs[k - 1]) >= 2:
+                out.append(cur)
+                cur = r
+            else:
+                cur += r
+        if cur:
+            out.append(cur)
+    return [norm(x) for x in out if x]
+
+
 # ------------------------------------------------------------------ personal data
 
 CJK = r"\u4e00-\u9fff"
@@ -44,33 +63,47 @@ PHONE = re.compile(
 ID_NUMBER = re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}[\d*]{7}[\dxX](?!\d)|\[身份证号?x?\d*\]")
 ADDRESS = re.compile(
     rf"[{CJK}]{{1,10}}(?:省|市|区|县|镇|乡|街道|路|街|大道|巷|弄|胡同|村|小区|花园|大厦|公寓|苑|广场|新村|家园|公馆|府)"
-    rf"[{CJK}\w\-#]{{0,12}}?\d+\s*(?:号楼|号院|号|弄|栋|幢|座|楼|单元|室|层)"
+    rf"[{CJK}\w\-#\s]{{0,14}}?\d+\s*(?:号楼|号院|号|弄|栋|幢|座|楼|单元|室|层)"
     rf"|[{CJK}]{{2,6}}(?:省|自治区)[{CJK}]{{2,8}}?(?:市|州|盟)"
     rf"|[{CJK}]{{2,6}}市[{CJK}]{{1,8}}?(?:区|县|镇)(?!域|别|分)"
+    rf"|(?<!地)(?<!偏远地)[{CJK}]{{2,4}}(?<!地)(?:区|县)[{CJK}]{{2,8}}?(?:路|街|大道|小区|大厦|花园|苑|广场|村|镇|公寓|新城)"
     r"|\[(?:地址|住址|收货地址)x?\d*\]")
 ADDRESS_PHRASE = re.compile(
     r"(?:地址|住址|收货地|住在|家在)(?:是|为|在|:|：)\s*"
     r"(?!哪|什么|啥|多少|对|正确|错|您|你|订单|页面|详情|下单|系统|后台|这边|修改|更改|填写|核对)[^,，。!！?？\s]{3,}")
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
+            "金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章"
+            "鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
+            "尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲"
+            "虞敖巩明佘池查麻苑迟邝")
+NOT_NAMES = "商家|商户|师傅|快递|客服|仓库|售后|厂家|公司|门店|明天|时间|全部|和您|和你|关于|方便|安排|包裹|于是|成功"
 NAME = re.compile(
     rf"(?:收件人|收货人|签收人|联系人|下单人|下单的人|姓名|名字|寄件人|收件的人)(?:是|为|叫|写的是|填的是|写的|填的|:|：)\s*"
     rf"(?!谁|哪|什么|啥|您|你|本人|自己|真实|正确|对的|空|多少|一样|一致|不是|否)[{CJK}*xX]{{1,4}}"
-    r"|\[姓名x?\d*\]")
+    rf"|(?:寄给|发给|送给|收件人|收货人|签收人|联系人|下单人)(?:是|为|叫|:|：)?\s*(?!{NOT_NAMES})[{SURNAMES}]"
+    rf"(?:[{CJK}]{{1,2}}|[*xX]{{1,2}}|先生|女士|小姐)"
+    rf"|(?<![{CJK}])[{SURNAMES}][*]{{1,3}}"
+    rf"|(?:收件人|收货人|签收人|联系人|下单人|他|她|对方)[^,，。!！?？]{{0,2}}姓[{SURNAMES}]"
+    r"|(?:收件人|收货人|签收人|联系人|下单人|姓名|名字|寄给|发给)[^,，。!！?？]{0,4}\[姓名x?\d*\]")
+NAME_PLACEHOLDER = re.compile(r"\[姓名x?\d*\]")
 # the shop's own or a third party's contact data is not the order's personal data
 SHOP_CONTACT = re.compile(
     r"退货地址|退回地址|寄回|退回到|寄到我们|发到我们|售后地址|仓库地址|我们的地址|我们地址|公司地址|店铺地址|门店|"
     r"客服电话|售后电话|服务电话|热线|400|配送员|快递员|派送员|快递小哥|小哥|师傅|网点|站点|厂家|安装电话|维修|"
     r"服务中心|营业厅|官方电话|官网|我们的电话|我的电话|店长电话|发件地址|发货地")
-AFFIRM = re.compile(r"^(?:亲|亲亲|您好|宝|宝宝)?[,，~\s]*(?:是的|对的|对|没错|嗯|正确|一致|核对无误|没问题|是这个|是这样)")
+AFFIRM = re.compile(r"^(?:亲|亲亲|您好|宝|宝宝)?[,，~\s]*(?:是的|对的|对(?!不起)|没错|嗯|正确|一致|核对无误|没问题|是这个|是这样)"
+                    r"|^[^,，。!！?？]{0,6}?(?<![不没])(?:没错|对的|是的|正确的|一致的|无误|是这个地址|是这个号)")
 
 RELATIONS = (r"朋友|家人|家里人|老公|老婆|妻子|丈夫|爱人|媳妇|男朋友|女朋友|男友|女友|对象|妈妈|母亲|爸爸|父亲|"
              r"儿子|女儿|孩子|哥哥|姐姐|弟弟|妹妹|同事|室友|舍友|同学|亲戚|表哥|表姐|表弟|表妹|闺蜜|领导|老板|"
              r"家属|婆婆|岳母|公公|邻居|老妈|老爸|我妈|我爸|我哥|我姐|我弟|我妹|亲人|男票|女票")
-ACCOUNT = r"号|账号|帐号|账户|旺旺|id|会员名"
+ACCOUNT = r"账号|帐号|账户|旺旺|id|会员名|号"
 IMPOSTOR = re.compile(
     rf"我是(?:他|她|ta|他们|她们|那个|原来|之前|刚才|下单人|下单的人|买家|收件人|收货人)?的?(?:{RELATIONS})"
     rf"|(?:{RELATIONS})的(?:{ACCOUNT})"
     rf"|(?:用|借|拿)了?(?:我)?(?:{RELATIONS}|别人|他人|其他人|另一个人)的(?:{ACCOUNT}|手机)"
-    rf"|换了?(?:一个|个|新)?(?:{ACCOUNT})|另(?:一|外一?)个(?:{ACCOUNT})|(?:小号|大号|别的号|其他号|另一个号)"
+    rf"|换了?(?:一个|个|新)?(?:{ACCOUNT})(?!码)|另(?:一|外一?)个(?:账号|帐号|账户|旺旺|id|会员名)"
+    rf"|(?:用|拿|换|借|在|从|登)了?(?:我的?)?(?:小号|大号|别的号|其他号|另一个号|另外一个号|别的账号|其他账号)(?!码)"
     rf"|不是(?:用)?(?:这个|我这个|本)(?:{ACCOUNT})(?:拍|下单|买)"
     rf"|(?:这个|这)(?:{ACCOUNT})是(?:我)?(?:{RELATIONS}|别人)"
     rf"|我是(?:原来|之前|刚才|刚刚|那个)(?:那个)?(?:买家|下单|拍|客户|顾客)"
@@ -82,8 +115,11 @@ IMPOSTOR = re.compile(
 def pii_kinds(text: str) -> list[str]:
     """Kinds of personal data in a message (original text); empty when none."""
     s = soft(text)
-    kinds = [k for k, rx in (("phone", PHONE), ("id_number", ID_NUMBER), ("address", ADDRESS), ("name", NAME))
-             if rx.search(s)]
+    # spaced-out digits and words (1 3 8-1234, 收 件 人) read as one run too
+    compact = re.sub(r"(?<=[\d\u4e00-\u9fff])[\s\-·_.|/]+(?=[\d\u4e00-\u9fff])", "", s)
+    kinds = [k for k, rx in (("phone", PHONE), ("id_number", ID_NUMBER), ("address", ADDRESS), ("name", NAME),
+                             ("name_placeholder", NAME_PLACEHOLDER))
+             if rx.search(s) or rx.search(compact)]
     if not kinds and ADDRESS_PHRASE.search(s):
         kinds.append("address_phrase")
     return kinds
@@ -93,12 +129,22 @@ def is_shop_contact(text: str) -> bool:
     return bool(SHOP_CONTACT.search(soft(text)))
 
 
+# a buyer message that tries to instruct the reviewer is not evidence of anything
+INJECTION = re.compile(r"忽略|指令|system|assistant|prompt|判定|合规|违规|质检|审核员|标注", re.I)
+
+
+def is_injection(text: str) -> bool:
+    return bool(INJECTION.search(soft(text)))
+
+
 THIRD_PARTY_STAFF = re.compile(r"快递|配送|派送|师傅|小哥|客服|商家|店家|卖家|老板|厂家|司机|骑手")
 
 
 def impostor_claim(text: str) -> bool:
     """A buyer says they are someone else's friend/family, use another account, or ask for another's data."""
     s = soft(text).replace(" ", "")
+    if INJECTION.search(s):
+        return False
     m = IMPOSTOR.search(s)
     if m is None:
         return False
@@ -153,11 +199,19 @@ def personal_data_in_agent_message(p: Prepared, t: DetectorTrigger) -> list[Dete
 
 CLOSE_REQUEST = re.compile(
     r"(?:取消|关闭|关掉|关了|撤销|撤单|删除|删掉)(?!退款|售后|申请|投诉|退货|换货|订阅|预约|服务单|工单|收藏|关注|自动)"
-    r"|不要了|不想要了|不想买了|不买了|不要这[个单]|拍错了?|拍多了|重复拍|重拍|退单")
+    r"|关(?:一个|一单|一下|掉|吧|了吧|单)|不要了|不想要了|不想买了|不买了|不要这[个单]|拍错了?|拍多了|拍重复|重复拍|重拍|退单"
+    r"|只要一[个单份]|留一[个单份]|不需要了|用不着了|(?:下|买|选|填|拍)错|重新(?:下单|下|拍|买|购买)"
+    r"|(?:申请了?|要|想|帮我|给我|能|可以|直接)退款|退款吧|退了吧|拦截|拦下|拦回|不要发|别发|先别发|不用发")
+CLOSE_VERB = r"(?:关闭|关掉|关了|取消|撤销|撤掉)"
+# the shop says it closes/closed the order (someone of the shop is the subject)
 AGENT_CLOSED = re.compile(
-    r"(?:已|已经|帮您|给您|帮你|给你|替您|为您|这边)[^,，。!！?？]{0,6}(?:关闭|关掉|关了|取消|撤销|撤掉)"
-    r"|(?:关闭|关掉|取消|撤销)了(?:订单|交易|这个?订单|这单|您的订单)?"
-    r"|订单(?:已|已经)?(?:关闭|取消)|交易(?:已|已经)?关闭")
+    rf"(?:帮您|给您|帮你|给你|替您|为您|这边|我们|我这边|小妹|妹子|我来|我已|我给|我帮|我把)[^,，。!！?？]{{0,6}}{CLOSE_VERB}")
+# the order is reported closed, without saying who did it
+CLOSED_PASSIVE = re.compile(
+    rf"(?:已|已经)[^,，。!！?？]{{0,6}}{CLOSE_VERB}|(?:关闭|关掉|取消|撤销)了|订单(?:已|已经|被)(?:被)?(?:关闭|取消)"
+    r"|交易(?:已|已经|被)?关闭")
+
+
 AFFIRM_CONSENT = re.compile(r"^(?:好|可以|行|嗯|ok|没问题|同意|关吧|取消吧|那就|关了吧|麻烦|谢谢|好的|嗯嗯|可)")
 
 
@@ -167,7 +221,7 @@ def close_requests(p: Prepared, order: Order | None) -> list[dict[str, object]]:
 
     out: list[dict[str, object]] = []
     for i, m in enumerate(p.conv.messages):
-        if m.role != "buyer":
+        if m.role != "buyer" or is_injection(m.text):
             continue
         text = p.text(i)
         hit = next((x for x in CLOSE_REQUEST.finditer(text) if not negated_at(text, x.start())
@@ -208,9 +262,8 @@ def seller_closed_order(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
 
 # ------------------------------------------------------------------ gifts
 
-GIFT_WORDS = ("赠品", "赠送", "送的", "礼物", "礼品", "小礼", "福利", "小样", "附赠", "加赠", "赠", "送您", "送你", "额外送",
-              "买一送一", "送一")
-GIFT_NOISE = re.compile(r"[\d\s*xX×/\-+()（）.,，、]+|[个只件双对套盒瓶支张包份条]$")
+# words that speak of a gift; 配送的 / 运送一下 / 送到 are delivery, not gifts
+GIFT_RX = re.compile(r"赠|礼物|礼品|小礼|福利|小样|买一送一|额外送|(?<![配派运递输护接投快发寄您你])送(?:的|您|你|一|个|两)(?!到|达|过去|上门|货)")
 
 
 def gift_keys(gifts: list[str]) -> list[str]:
@@ -236,7 +289,7 @@ def promised_gift(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
             continue
         keys = gift_keys(o.gifts)
         ids = [m.id or "" for i, m in enumerate(p.conv.messages)
-               if m.role in ("buyer", "agent") and any(k in p.text(i) for k in (*keys, *GIFT_WORDS))]
+               if m.role in ("buyer", "agent") and (any(k in p.text(i) for k in keys) or GIFT_RX.search(p.text(i)))]
         if ids:
             hits.append(DetectorHit(messages=ids, order=o.id, label="promised_gift",
                                     facts={"gifts": o.gifts, "gift_keys": keys}))

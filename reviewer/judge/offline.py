@@ -137,7 +137,9 @@ def verdict(item: JudgeItem, decision: Decision, confidence: float, evidence: It
     head = {"violation": "判定违规", "compliant": "判定合规", "uncertain": "无法确定"}[decision]
     rationale = f"{head}（{rule.id}「{rule.title}」）：{reason}"
     if decision == "violation":
-        said = "；".join(f"「{quote(item, item.prepared.index[m])}」（{m}）" for m in ev[:2])
+        msgs = item.prepared.conv.messages
+        agent_ev = [m for m in ev if msgs[item.prepared.index[m]].role == "agent"]  # quote only what the agent said
+        said = "；".join(f"「{quote(item, item.prepared.index[m])}」（{m}）" for m in agent_ev[:2])
         to_agent = reason.replace("客服", "你", 1) if reason.startswith("客服") else reason
         coaching = (f"你说了{said}，{to_agent}。{rule.guidance}" if said else f"{to_agent}。{rule.guidance}")
         better = render_reply(item)

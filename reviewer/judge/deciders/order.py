@@ -1,0 +1,169 @@
+"""Offline decider for order.unauthorized_close."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ...detectors.orders import (
+    AFFIRM_CONSENT,
+    AGENT_CLOSED,
+    CLOSED_PASSIVE,
+    clauses,
+    close_requests,
+    impostor_claim,
+)
+from ...models import Order, OrderEvent, Verdict
+from ..base import JudgeItem
+from ..offline import all_indices, decides, find_cues, negated_at, trigger_indices, verdict
+
+NOT_SELLER = re.compile(r"系统|自动|超时|申请的(?:取消|关闭)|无法驳回|(?<![帮给为替])您[^,，。!！?？]{0,4}(?:取消|关闭|关掉)|"
+                        r"买家(?:已经?|自己)?(?:取消|关闭)")
+NOT_ORDER = re.compile(r"退款申请|售后|退货|换货|投诉|工单|服务单|预约|订阅|优惠|活动|窗口|会话|对话|聊天|链接|咨询|申请(?:已经?)(?:取消|撤销)|(?:取消|撤销)了?(?:退款|申请)")
+WHY = re.compile(r"(?:怎么|为什么|为啥|咋|谁|被|没有?(?:要求|让|叫|说|申请))[^,，。!！?？]{0,6}(?:取消|关闭|关掉|关|撤销)"
+                 r"|(?:你们|你|卖家|商家|店家|客服)[^帮让替请叫,，。!！?？]{0,6}(?:取消|关闭|关掉|关|撤销)了")
+# a rule stated in general ("订单一旦取消无法恢复"), or the buyer being told how to do it themselves
+GENERAL = re.compile(r"一旦|只要|之后|以后|的话|如果|若|(?:取消|关闭)后|不能恢复|无法恢复|是不能|前台|自行|自己|您(?:这边)?可以|您在|点击|"
+                     r"按钮|页面|点(?:一下)?(?:取消|关闭)|我的订单|订单详情|订单列表")
+DONE = re.compile(r"已[^,，。!！?？]{0,6}(?:关闭|关掉|取消|撤销)|(?:关闭|关掉|关|取消|撤销)[^,，。!！?？]{0,4}(?:了|啦)")
+# an offer to close, not a close
+OFFER = re.compile(r"(?:可以|能|能够|可|需要|要不要|是否|确定|确认|建议|您看|考虑)[^,，。!！?？]{0,8}(?:关闭|关掉|关|取消|撤销)|提交取消")
+CLOSE_WORD = re.compile(r"关闭|关掉|关了|关单|取消|撤销|撤单|撤掉")
+FUTURE = re.compile(r"会|将|要|准备|打算|稍后|待会")
+SYSTEM_SELLER_CLOSE = re.compile(r"(?:商家|卖家|店铺|商户)[^,，。]{0,6}(?:关闭|取消)|由(?:商家|卖家)(?:关闭|取消)")
+INNER_NEG = re.compile(r"不|没|无法|未|别|难以|不了")
+QUESTION = re.compile(r"[?？]|吗$|吗[~～!！。]*$")
+
+
+def _affirmative(cl: str, m: re.Match[str]) -> bool:
+    """Not negated before the match (不能帮您关闭) nor inside it (这边无法取消, 已经没法取消)."""
+    return not negated_at(cl, m.start()) and not INNER_NEG.search(m.group(0))
+
+
+def _agent_closes(item: JudgeItem) -> tuple[list[int], list[int], list[int]]:
+    """Agent messages saying the shop closed/closes the order; saying it is closed without saying who; and
+    proposals to close (asking or suggesting first)."""
+    p = item.prepared
+    ask = {h.index for h in find_cues(item, "ask", all_indices(item))}
+    active: list[int] = []
+    passive: list[int] = []
+    proposals: list[int] = []
+    for i in all_indices(item):
+        for cl in clauses(p.conv.messages[i].text):
+            if not CLOSE_WORD.search(cl) or NOT_ORDER.search(cl) or NOT_SELLER.search(cl):
+                continue
+            act = next((m for m in AGENT_CLOSED.finditer(cl) if _affirmative(cl, m)), None)
+            pas = next((m for m in CLOSED_PASSIVE.finditer(cl) if _affirmative(cl, m)), None)
+            done = DONE.search(cl)
+            if QUESTION.search(cl) and done:
+                continue  # "取消了吗": asking whether it was cancelled
+            if not done and (i in ask or QUESTION.search(cl) or OFFER.search(cl)):
+                proposals.append(i)
+            elif GENERAL.search(cl):
+                continue
+            elif act and FUTURE.search(cl[:act.end()]) and not done:
+                proposals.append(i)  # "我们会关闭": a warning or plan, not (yet) a close
+            elif act:
+                active.append(i)
+                if not done:  # "这边帮您取消": announced, the buyer can still say yes or no
+                    proposals.append(i)
+            elif pas:
+                passive.append(i)
+    return sorted(set(active)), sorted(set(passive) - set(active)), sorted(set(proposals))
+
+
+@decides("order.unauthorized_close")
+def unauthorized_close(item: JudgeItem) -> Verdict:
+    """Was an order closed by the seller without the ordering account asking or agreeing (nobody asked, or a
+    different account / someone claiming to act for the buyer asked)? Closing at the ordering account's own
+    request, refusing another account and teaching how to close, or a close by the buyer/system are compliant."""
+    p = item.prepared
+    c = p.conv
+    f = item.candidate.facts
+    order_f = f.get("order")
+    order: Order | None = next((o for o in c.orders if order_f and o.id == order_f["id"]), None)
+    orders = [order] if order is not None else list(c.orders)
+    closes = [e for o in orders for e in o.events if e.type == "closed"]
+    seller_close = [e for e in closes if e.by == "seller"]
+    unknown_close = [e for e in closes if e.by is None]
+    other_close = [e for e in closes if e.by in ("buyer", "system")]
+    closed_at: datetime | None = next((e.at for e in seller_close + unknown_close if e.at), None)
+
+    agent_closed, passive, proposals = _agent_closes(item)
+    # a system line "订单已由商家关闭" is a seller close even when the order facts are missing
+    sys_closed = [i for i, m in enumerate(c.messages) if m.role == "system" and SYSTEM_SELLER_CLOSE.search(p.text(i))]
+    if sys_closed and not closes:
+        seller_close = [OrderEvent(type="closed", by="seller", at=c.messages[sys_closed[0]].ts)]
+        closed_at = seller_close[0].at
+    refuse = [h.index for h in find_cues(item, "refuse", all_indices(item)) if not h.negated]
+    msgs = c.messages
+    impostor = [i for i in all_indices(item, ("buyer",)) if impostor_claim(msgs[i].text)]
+    owner = order.buyer if order is not None else None
+    if owner is None and len({o.buyer for o in c.orders if o.buyer}) == 1:
+        owner = next(o.buyer for o in c.orders if o.buyer)
+
+    # when was it closed (message index): the agent's first "closed" message, or the close timestamp
+    said_closed = sorted(agent_closed + passive)
+    close_idx = said_closed[0] if said_closed else len(msgs)
+    if not said_closed and closed_at is not None:
+        close_idx = next((i for i, m in enumerate(msgs) if m.ts and m.ts > closed_at), len(msgs))
+    if not said_closed and sys_closed:
+        close_idx = min(close_idx, sys_closed[0])
+
+    def by_owner(i: int) -> bool | None:
+        sender = msgs[i].sender
+        if owner is not None and sender is not None:
+            return sender == owner
+        return None if impostor else True  # no account facts: the chat account is presumed to be the buyer
+
+    req_idx = [int(str(r["index"])) for r in close_requests(p, order)]
+    req_idx = [i for i in req_idx if i < close_idx and not WHY.search(p.text(i))]
+    consent = []
+    for i in proposals:
+        nxt = next((j for j in range(i + 1, len(msgs)) if msgs[j].role == "buyer"), None)
+        if nxt is not None and (nxt < close_idx or i == close_idx) and AFFIRM_CONSENT.search(p.text(nxt).strip()):
+            consent.append(nxt)
+    owner_asks = [i for i in req_idx + consent if by_owner(i) is True]
+    other_asks = [i for i in req_idx + consent if by_owner(i) is False or (by_owner(i) is None and impostor)]
+
+    closed = bool(seller_close or agent_closed)
+    if not closed:
+        if other_close and not agent_closed:
+            return verdict(item, "compliant", 0.85, trigger_indices(item),
+                           f"订单是{'买家' if other_close[-1].by == 'buyer' else '系统'}关闭的，不是卖家擅自关闭")
+        if unknown_close:
+            if other_asks and not owner_asks:
+                return verdict(item, "violation", 0.6, [*other_asks, *impostor],
+                               "订单被关闭（关闭方未记录），而要求关闭的不是下单账号")
+            if owner_asks:
+                return verdict(item, "compliant", 0.7, owner_asks, "订单关闭前下单账号本人提出了关闭")
+            return verdict(item, "uncertain", 0.4, trigger_indices(item), "订单被关闭，但记录里看不出是谁关闭的")
+        if passive:  # "订单已取消": closed, but the chat does not say by whom
+            if owner_asks and not other_asks:
+                return verdict(item, "compliant", 0.75, [*owner_asks, *passive], "订单关闭前下单账号本人提出或同意了关闭")
+            if other_asks and not owner_asks:
+                return verdict(item, "violation", 0.75, [*passive, *other_asks, *impostor[:1]],
+                               "要求关闭的不是下单账号，客服随后告知订单已关闭")
+            return verdict(item, "uncertain", 0.45, passive,
+                           "客服说订单已关闭/取消，但看不出是谁关闭的、是否经下单账号同意")
+        if refuse:
+            return verdict(item, "compliant", 0.85, refuse, "客服没有关闭订单，而是说明需由下单账号自己操作")
+        return verdict(item, "compliant", 0.7, trigger_indices(item), "没有看到卖家关闭订单")
+
+    evidence = [*said_closed[:2], *sys_closed[:1]]
+    if owner_asks and not other_asks:
+        return verdict(item, "compliant", 0.85, [*owner_asks, *evidence],
+                       "关闭前下单账号本人在聊天中提出或同意了关闭")
+    if other_asks and not owner_asks:
+        who = f"聊天账号（{c.buyer}）不是下单账号（{owner}）" if owner else "对方自称代下单人（朋友/家人/换了号）"
+        conf = 0.9 if owner else 0.8
+        return verdict(item, "violation", conf, [*evidence, *other_asks, *impostor[:1]],
+                       f"{who}，客服却应其要求关闭了订单；关闭须由下单账号本人提出")
+    if owner_asks and other_asks:
+        return verdict(item, "uncertain", 0.5, [*owner_asks, *other_asks, *evidence],
+                       "下单账号和其他账号都提出过关闭，需人工确认是谁的要求")
+    if agent_closed:
+        return verdict(item, "violation", 0.85, evidence,
+                       "客服主动关闭了订单，聊天中没有下单账号的要求或同意")
+    return verdict(item, "violation", 0.8, trigger_indices(item),
+                   "订单记录显示为卖家关闭，聊天中没有下单账号要求或同意关闭")

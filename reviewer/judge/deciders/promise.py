@@ -1,0 +1,320 @@
+"""Offline deciders for promise.gift and promise.unfounded_guarantee."""
+
+from __future__ import annotations
+
+import re
+
+from ...detectors.orders import GIFT_RX, clauses, gift_keys, is_injection
+from ...models import Verdict
+from ...rules import CLAUSE_BREAK
+from ..base import JudgeItem
+from ..offline import (
+    CueHit,
+    all_indices,
+    decides,
+    find_cues,
+    negated_at,
+    trigger_indices,
+    verdict,
+    window_indices,
+)
+
+# ------------------------------------------------------------------ promise.gift
+
+# the buyer says the gift is missing or asks for it to be sent
+MISSING = re.compile(r"没收到|没有收到|没看到|没找到|找不到|(?<!有)没有|漏发|漏了|漏放|少了|少发|少一|没给|没送|没发|没见|在哪|"
+                     r"补发|补寄|补给")
+ASK_WHERE = re.compile(r"呢[?？~～。!！]*$|呢\s")
+RECEIVED = re.compile(r"收到|到了|拆开|打开|签收|拿到")
+# the buyer asks for a freebie (nothing promised) ...
+FREEBIE = re.compile(r"送个|送一个|送点|能送|可以送|送我|有没有送|有赠品吗|有没有赠品|有礼物吗|多送|送吗|送不送|给个赠品|再送|"
+                     r"送[一两]?[个只双套对份]?(?:呗|吧|嘛)")
+# ... unless they say it was promised
+CLAIMED = re.compile(r"说了送|说好|写着|写了|页面|详情|订单里|订单上|承诺|不是说|当时|你说|你们说|直播间|主播|活动页|标着|标了|"
+                     r"赠品列表|下单送")
+OTHER_TOPIC = re.compile(r"差价|价保|保价|运费|邮费|退款|退货|换货|发票|税|尺码|颜色|型号|降价|优惠|活动价|改价|地址")
+FIRST_N = re.compile(r"前\d+(?:名|单|位|个|份|件)|限量\d+")
+TENTATIVE = re.compile(r"问[一]?下|能不能|可不可以|是否能|是否可以|看看能否|看能不能|看看能不能|尽量")
+QUESTION_END = re.compile(r"(?:吗|么|呢)?[?？]|吗[~～!！。]*$")
+
+
+CLOSING = re.compile(r"^(?:没有了|没了|没有啦|没啦|没有|暂时没有了?)[,，.。~～!！\s]*(?:谢谢|多谢|感谢|谢了|哈|哦|啦)?")
+SHIPPING_BEFORE = "配派运递输护接投快发寄"
+
+
+def _gift_related(text: str, keys: list[str], fuzzy: re.Pattern[str] | None = None) -> bool:
+    return any(k in text for k in keys) or bool(GIFT_RX.search(text)) or bool(fuzzy and fuzzy.search(text))
+
+
+def _fuzzy(gifts: list[str]) -> re.Pattern[str] | None:
+    """耳机硅胶保护套 is also called 耳机套: the gift's first two characters, then its last one, close together."""
+    parts = []
+    for g in gifts:
+        core = re.sub(r"[^\u4e00-\u9fff]+", "", g)
+        if len(core) >= 4:
+            parts.append(re.escape(core[:2]) + r"[\u4e00-\u9fff]{0,3}" + re.escape(core[-1]))
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _prev_buyer(item: JudgeItem, i: int) -> int | None:
+    msgs = item.prepared.conv.messages
+    return next((j for j in range(i - 1, -1, -1) if msgs[j].role == "buyer"), None)
+
+
+@decides("promise.gift")
+def promise_gift(item: JudgeItem) -> Verdict:
+    """Was a gift promised (the order's gifts, or the agent promised one earlier in the chat) and did the agent
+    then refuse or evade sending it (送完了, 随机不补, 不在售后, 好评晒图才送, a coupon instead) without a
+    re-send (补发)? A buyer asking for a freebie nobody promised is not a breach."""
+    p = item.prepared
+    f = item.candidate.facts
+    orders = [f["order"]] if f.get("order") else list(f.get("orders") or [])
+    gifts = [g for o in orders if o for g in (o.get("gifts") or [])]
+    keys = gift_keys(gifts)
+    agent = all_indices(item)
+    buyer = [i for i in all_indices(item, ("buyer",)) if not is_injection(p.conv.messages[i].text)]
+
+    fuzzy = _fuzzy(gifts)
+    related = [i for i in sorted(agent + buyer) if _gift_related(p.text(i), keys, fuzzy)]
+    rel = set(related)
+
+    def about_gift(i: int) -> bool:
+        """An agent message that speaks of the gift, or answers one of the last two buyer turns about it."""
+        if i in rel:
+            return True
+        earlier = [j for j in buyer if j < i][-2:]
+        if earlier and OTHER_TOPIC.search(p.text(earlier[-1])) and earlier[-1] not in rel:
+            earlier = earlier[-1:]  # the buyer moved on to another subject
+        return any(j in rel or j in missing_set or j in claims for j in earlier)
+
+    promised_chat = [h.index for h in find_cues(item, "promise", agent)
+                     if not h.negated and not QUESTION_END.search(p.text(h.index))
+                     and p.text(h.index)[h.start - 1:h.start] not in tuple(SHIPPING_BEFORE)
+                     and p.text(h.index)[h.start + len(h.cue):][:1] not in tuple("到达货去来出")]
+    claims = [i for i in buyer if CLAIMED.search(p.text(i)) and (_gift_related(p.text(i), keys, fuzzy) or "送" in p.text(i))]
+    received = any(RECEIVED.search(p.text(i)) for i in buyer)
+    missing = [i for i in buyer if (MISSING.search(p.text(i)) or (received and ASK_WHERE.search(p.text(i))))
+               and not CLOSING.search(p.text(i).strip())
+               and (i in rel or any(0 < i - j <= 3 for j in related))]
+    missing_set = set(missing)
+    scope = [i for i in agent if about_gift(i)]
+
+    def answers_freebie(h: CueHit) -> bool:
+        j = _prev_buyer(item, h.index)
+        return j is not None and bool(FREEBIE.search(p.text(j))) and not CLAIMED.search(p.text(j)) and not gifts
+
+    def off_topic(h: CueHit) -> bool:  # "差价不补": the refusal is about something else
+        text = p.text(h.index)
+        left = max((m.end() for m in CLAUSE_BREAK.finditer(text, 0, h.start)), default=0)
+        right_m = CLAUSE_BREAK.search(text, h.start)
+        cl = text[left:right_m.start() if right_m else len(text)]
+        return bool(OTHER_TOPIC.search(cl)) and not _gift_related(cl, keys, fuzzy)
+
+    refuse = [h for h in find_cues(item, "refuse", scope)
+              if not h.negated and not answers_freebie(h) and not off_topic(h)]
+    for i in scope:  # "前50名才送", "限量200份": the gift was for others, not for this buyer
+        for m in FIRST_N.finditer(p.text(i)):
+            h = CueHit(i, m.group(0), m.start(), False)
+            if not answers_freebie(h):
+                refuse.append(h)
+    evade = [h for h in find_cues(item, "evade", scope)
+             if not h.negated and not answers_freebie(h) and not off_topic(h)] if missing else []
+    conditions = [h for h in find_cues(item, "remedy_condition", scope) if not h.negated]
+    offers = [h for h in find_cues(item, "remedy", scope) if not h.negated and not TENTATIVE.search(p.text(h.index)[:h.start])]
+
+    def conditioned(h: CueHit) -> bool:  # a condition in the same sentence as the re-send
+        text = p.text(h.index)
+        return any(c.index == h.index and not CLAUSE_BREAK.search(text, min(c.start, h.start), max(c.start, h.start))
+                   for c in conditions)
+
+    remedy = [h for h in offers if not conditioned(h)]
+    refuse += [h for h in offers if conditioned(h)]  # a re-send the buyer must pay for or earn is a refusal
+
+    promised = bool(gifts) or bool(promised_chat)
+    what = f"订单赠品（{'、'.join(gifts)}）" if gifts else "客服在聊天中承诺的赠品"
+    bad = refuse + evade
+    last_bad = max(((h.index, h.start) for h in bad), default=(-1, -1))
+    last_fix = max(((h.index, h.start) for h in remedy), default=(-1, -1))
+
+    if bad and last_fix > last_bad:
+        return verdict(item, "compliant", 0.75, [h.index for h in remedy],
+                       "客服起初推脱，但随后承诺补发赠品，承诺最终兑现")
+    if bad and (promised or (refuse and claims)):
+        conf = 0.85 if refuse else 0.75
+        if not promised:  # only the buyer says it was promised, but the agent's refusal presupposes the gift
+            conf = 0.7
+        cues = "、".join(list(dict.fromkeys(h.cue for h in bad))[:3])
+        return verdict(item, "violation", conf, [*(h.index for h in bad), *promised_chat[:1]],
+                       f"{what}未兑现，客服以“{cues}”拒绝或推脱，没有承诺补发")
+    if bad:
+        return verdict(item, "compliant", 0.7, [h.index for h in bad],
+                       "没有证据表明承诺过这份赠品（订单无赠品、客服也未承诺），客服说明无赠品不属于违背承诺")
+    if remedy:
+        return verdict(item, "compliant", 0.85, [h.index for h in remedy], "客服承诺补发赠品")
+    if promised and missing:
+        return verdict(item, "uncertain", 0.45, [*missing, *trigger_indices(item)],
+                       "买家反映承诺的赠品没收到，客服既没有拒绝也没有明确补发")
+    return verdict(item, "compliant", 0.75, trigger_indices(item), "没有看到客服拒绝或推脱承诺的赠品")
+
+
+# ------------------------------------------------------------------ promise.unfounded_guarantee
+
+TIME = (r"(?:今天|今晚|今日|明天|明早|明晚|明日|后天|大后天|周[一二三四五六日天末]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
+        r"\d+号|\d+日|\d+点|中午|上午|下午|晚上|年前|节前|春节前|过年前|月底|月初|月中|\d+天内|[一二三两四五六七八九十]天内|"
+        r"\d+小时内?|当天|次日|隔天|第二天|\d+月\d+|准时|按时|准点|\[日期x?\]|\[时间x?\]|"
+        r"[\d一二三两四五六七八九十]+(?:个工作日|个小时|天|日|周|星期)(?:内|之内|以内)?|本周|这周|下周|周末|这个月|下个月|节后|年后|"
+        r"双十一|双11|双十二|双12|618|元旦|春节|国庆|中秋|端午|情人节|七夕|圣诞|母亲节|父亲节|生日)")
+TIME_RX = re.compile(TIME)
+ARRIVAL = re.compile(r"(?:送达|到货|送到|收到|到达|到手|到家|签收|能到|会到|就到|可到|必到|必达|包到|到您手|到你手|"
+                     rf"{TIME}[^,，。!！?？]{{0,8}}?到)(?!后|之后|以后|的时候|时候|时|了吗|账|短信|通知|消息|信息|回复|邮件|电话)")
+OUTCOME = re.compile(r"退款成功|退款一定|能退成|退得了|理赔|赔付|能赔|赔到|全额赔|到账|清关|海关|不会被扣|扣关|被扣|关税|不收税|"
+                     r"不会收税|审核通过|能通过|通过审核|申诉成功|运费险|保险|报销|批下来|能批|平台(?:会|肯定|一定)?(?:判|支持)|"
+                     r"介入|索赔|赔偿到|(?:退款|理赔|申诉|审核|退货|售后|索赔|报销|赔偿|价保|保价|补差)[^,，。!！?？]{0,6}"
+                     r"(?:成功|通过|批下来|下来)|(?:会|能)(?:通过|成功|批)")
+# the shop promising its own action on a claim (帮您申请理赔) is not a guarantee of the outcome
+ACTION_BEFORE = re.compile(r"(?:申请|提交|帮您|给您|为您|协助|跟进|处理|联系|反馈|催)[^,，。!！?？]{0,3}$")
+CONDITION_AFTER = re.compile(r"^[^,，。!！?？]{0,5}?(?:后|之后|以后|的时候|时)")
+SHOP_RECEIVES = re.compile(r"(?:我们|我这边|仓库|店里|售后|商家)[^,，。!！?？]{0,3}$")
+CONDITIONAL = re.compile(r"一旦|如果|若是|要是|的话")
+FILLER = re.compile(r"[的了哦啊呀啦哈嘛呢吧亲宝~～!！\s😊🙏💕❤️👍🌹🧧]|我们|我|家|给您|您|你|的话|真的|都|是|这个|放心|一定|绝对|保证|"
+                    r"肯定|百分百|百分之百|100%|妥妥|铁定|打包票|没问题")
+
+
+def _arrival(seg: str) -> re.Match[str] | None:
+    """A delivery-arrival phrase, not a condition ("收到退货后") and not the shop receiving a return."""
+    for m in ARRIVAL.finditer(seg):
+        if CONDITION_AFTER.search(seg[m.end():]) or SHOP_RECEIVES.search(seg[:m.start()]):
+            continue
+        return m
+    return None
+
+
+CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
+DURATION = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(?:个)?(小时|天|日|个工作日|工作日|周|星期)")
+UNIT_HOURS = {"小时": 1, "天": 24, "日": 24, "个工作日": 24, "工作日": 24, "周": 168, "星期": 168}
+RELATIVE_DAY = {"今天": 12, "今晚": 12, "明天": 24, "明早": 24, "明晚": 36, "明日": 24, "后天": 48, "大后天": 72, "次日": 24,
+                "隔天": 24, "第二天": 24, "当天": 12}
+AFTER_SHIPPING = re.compile(r"(?:发货|发出|寄出|出库|揽收|发)(?:之?后|以后)")
+LISTING = re.compile(r"页面|详情|商品页|宝贝页|标题|描述|链接|上面写|写的是|写着|标着|标的|预售|定制")
+
+
+def _num(tok: str) -> float | None:
+    if tok[0].isdigit():
+        return float(tok)
+    if tok == "十":
+        return 10
+    if len(tok) == 2 and tok[0] == "十":
+        return 10 + CN_NUM.get(tok[1], 0)
+    if len(tok) >= 2 and tok[-1] == "十":
+        return CN_NUM.get(tok[0], 0) * 10
+    return CN_NUM.get(tok[0])
+
+
+def _hours(seg: str) -> float | None:
+    """The shortest time span a clause names, in hours (3天 -> 72, 明天 -> 24)."""
+    spans = [float(n) * UNIT_HOURS[m.group(2)] for m in DURATION.finditer(seg) if (n := _num(m.group(1))) is not None]
+    spans += [h for w, h in RELATIVE_DAY.items() if w in seg]
+    return min(spans) if spans else None
+
+
+def _listing_hours(item: JudgeItem) -> float | None:
+    """The shipping or delivery time the listing (or a presale/custom order) gives, in hours."""
+    f = item.candidate.facts
+    orders = [f["order"]] if f.get("order") else list(f.get("orders") or [])
+    ids = {o["id"] for o in orders if o}
+    facts = []
+    for o in item.prepared.conv.orders:
+        if (not ids or o.id in ids) and (o.presale or o.custom) and o.ship_within_hours:
+            facts.append(float(o.ship_within_hours))
+    told = []
+    for i in all_indices(item, ("agent", "buyer", "system")):
+        for seg in clauses(item.prepared.conv.messages[i].text):
+            if LISTING.search(seg) and re.search(r"发货|发出|出货|到货|送达|到", seg) and (h := _hours(seg)):
+                told.append(h)
+    hours = facts + told
+    return max(hours) if hours else None
+
+
+def _markers(item: JudgeItem, name: str, seg: str) -> list[str]:
+    """Cues of the rule's list ``name`` in a clause, not negated (不一定, 保证不了 do not count)."""
+    found = []
+    for c in item.rule.norm_cues.get(name, []):
+        k = seg.find(c)
+        while k >= 0:
+            if not negated_at(seg, k) and not seg[k + len(c):].startswith("不了"):
+                found.append(c)
+                break
+            k = seg.find(c, k + 1)
+    return found
+
+
+@decides("promise.unfounded_guarantee")
+def unfounded_guarantee(item: JudgeItem) -> Verdict:
+    """Did the agent guarantee something the shop cannot control: an exact delivery date/time (保证明天到,
+    肯定年前到), or the outcome of a claim, refund, customs or review (理赔百分百, 保证清关)? Hedged estimates
+    (一般/预计/左右/不出意外), explicit disclaimers and promises the shop controls (今天4点前发出) are compliant."""
+    p = item.prepared
+    strong_hits: list[tuple[int, str]] = []  # (message, what was guaranteed)
+    weak_hits: list[tuple[int, str]] = []
+    hedged_msgs: list[int] = []
+    disclaimed: list[int] = []
+    certain_msgs: list[int] = []
+    contradicts: list[tuple[int, str]] = []
+    listing = _listing_hours(item)
+    for i in window_indices(item):
+        segs = clauses(p.conv.messages[i].text)
+        info = []
+        for seg in segs:
+            strong = _markers(item, "certain", seg)
+            weak = _markers(item, "reassure", seg)
+            hedged = bool(_markers(item, "hedge", seg))
+            disclaim = any(c in seg for c in item.rule.norm_cues.get("disclaim", []))
+            if disclaim:
+                disclaimed.append(i)
+            if hedged:
+                hedged_msgs.append(i)
+            if strong or weak:
+                certain_msgs.append(i)
+            outcome = next((m for m in OUTCOME.finditer(seg) if not ACTION_BEFORE.search(seg[:m.start()])), None)
+            info.append({"strong": strong, "weak": weak, "hedged": hedged or disclaim or bool(CONDITIONAL.search(seg)),
+                         "arrival": _arrival(seg), "outcome": outcome, "timed": bool(TIME_RX.search(seg)),
+                         "bare": not FILLER.sub("", seg)})
+        for k, x in enumerate(info):
+            if x["hedged"] or not (x["arrival"] or x["outcome"]):
+                continue
+            # markers in this clause, or in a bare neighbouring clause ("保证的", "百分百～", "放心")
+            strong, weak = bool(x["strong"]), bool(x["weak"])
+            for n in (k - 1, k + 1):
+                if 0 <= n < len(info) and info[n]["bare"] and not info[n]["hedged"]:
+                    strong = strong or bool(info[n]["strong"])
+                    weak = weak or bool(info[n]["weak"])
+            said = segs[k][:24]
+            if x["outcome"] and strong:
+                strong_hits.append((i, f"结果（“{said}”）"))
+            elif x["arrival"] and strong and x["timed"]:
+                strong_hits.append((i, f"送达时间（“{said}”）"))
+            elif x["arrival"] and (strong or (weak and x["timed"])):
+                weak_hits.append((i, f"“{said}”"))
+            if (x["arrival"] and listing and not LISTING.search(segs[k]) and not AFTER_SHIPPING.search(segs[k])
+                    and (h := _hours(segs[k])) is not None and h < listing / 2):
+                contradicts.append((i, f"“{said}”"))
+    if strong_hits:
+        what = "；".join(list(dict.fromkeys(w for _, w in strong_hits))[:2])
+        return verdict(item, "violation", 0.85, [i for i, _ in strong_hits],
+                       f"客服对店铺无法控制的{what}做了确定性保证（拼多多客服规则2.9/2.10：不得提供与实际不符的承诺）")
+    if contradicts:
+        what = "；".join(list(dict.fromkeys(w for _, w in contradicts))[:2])
+        return verdict(item, "violation", 0.7, [i for i, _ in contradicts],
+                       f"客服承诺的送达时间{what}与商品页/预售约定的时效（约{listing:.0f}小时）矛盾")
+    if weak_hits:
+        what = "；".join(list(dict.fromkeys(w for _, w in weak_hits))[:2])
+        return verdict(item, "uncertain", 0.5, [i for i, _ in weak_hits],
+                       f"客服以肯定语气说了{what}，但没有明确的保证词或确切时间，需人工判断是否属于保证")
+    if disclaimed:
+        return verdict(item, "compliant", 0.9, disclaimed, "客服明确说明无法保证，没有做无依据的承诺")
+    if hedged_msgs:
+        return verdict(item, "compliant", 0.85, hedged_msgs, "客服给的是估计（一般/预计/左右），不是保证")
+    if certain_msgs:
+        return verdict(item, "compliant", 0.8, certain_msgs,
+                       "客服的保证针对的是店铺可控的事（如发货、处理、正品），不是送达时间或理赔结果")
+    return verdict(item, "compliant", 0.6, trigger_indices(item), "没有看到对送达时间或理赔结果的保证")
