@@ -474,6 +474,8 @@ class RulePass:
             facts["order"] = next((f for f in facts["orders"] if f["id"] == order_id), None)
         for d in dh:
             facts.update(d.facts)
+        if len(dh) > 1:  # several hits in one candidate: keep each hit's facts, not just the last
+            facts["detector_hits"] = [{"detector": d.label, "messages": d.messages, **d.facts} for d in dh]
         matches = []
         for h in mh:
             s, e = p.norm[h.index].span(h.start, h.end)

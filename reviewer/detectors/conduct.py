@@ -1,13 +1,20 @@
 """Detectors over conversation structure: repeated agent replies, unanswered final questions.
 
 Each is registered by name and used from rule files as
-``{kind = "detector", detector = "NAME"}``. They are tuned for recall.
+``{kind = "detector", detector = "NAME"}``. They are tuned for recall: they report
+every repeated agent reply and every question left hanging at the end, with the
+structure the judge needs in ``facts`` (who asked what before each repeat, whether
+the repeat addressed it, whether another reply did). They read buyer messages only
+for structure (is it a question, what is it about); a buyer message that looks like
+an instruction to the reviewer is left out of that structure altogether.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from typing import TYPE_CHECKING
+from difflib import SequenceMatcher
+from typing import TYPE_CHECKING, Any
 
 from ..normalize import norm
 from ..rules import DetectorHit, detector
@@ -16,47 +23,419 @@ if TYPE_CHECKING:
     from ..rules import DetectorTrigger, Prepared
 
 PUNCT = re.compile(r"[\s,，。.!！?？;；:：~～…、\"'“”‘’()（）\[\]【】<>《》@#*^_\-=+|/\\]+")
-EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF]")
-QUESTION = re.compile(r"[?？]|吗$|呢$|么$|怎么|什么|多久|几天|哪|为什么|为啥|能不能|可不可以|可以吗|有没有|是不是|啥时|何时|多少")
-PHONE = re.compile(r"(?<!\d)1[3-9]\d[\d*＊xX]{4}\d{4}(?!\d)|(?<!\d)\d{3,4}-\d{7,8}(?!\d)")
-ID_NUMBER = re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}[\d*]{7}[\dxX](?!\d)")
-ADDRESS = re.compile(r"(省|市|区|县|镇|乡|街道|路|街|巷|弄|号楼|小区|栋|幢|单元|室|村|大厦|花园)[^,，。!！?？]{0,20}?\d+\s*(号|室|栋|楼|单元)?|\[地址x?\]")
-NAME_CUE = re.compile(r"(收件人|收货人|姓名|名字|签收人|联系人)[是为:：\s]*[\u4e00-\u9fa5*]{1,4}|\[姓名x?\]")
-CLOSE_REQUEST = ("关闭", "取消", "不要了", "不想要", "不买了", "拍错", "关掉", "撤销", "退掉")
+EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]|\[[^\]]{1,6}\]")
+# fillers that do not change what a reply says (亲, 哦, 呢, 哈 ...), dropped before comparing replies
+FILLERS = re.compile(r"亲爱的|亲爱哒|亲亲|宝宝|宝子|小可爱|亲|哦|噢|喔|呢|哈|啦|呀|哟|嗯|啊|哇|嘛|滴|哒|咯|捏")
+
+# --------------------------------------------------------------------------- questions
+
+QUESTION_WORDS = re.compile(
+    r"[?？]|怎么|怎样|咋|如何|什么|啥|为什么|为何|多久|多长时间|多少|几天|几号|几点|几个|几时|哪|谁|何时|是否|能否|"
+    r"可否|能不能|可不可以|可以不|会不会|多大|多重|多长|多高|多宽|多远|多厚|多贵|有没有|是不是|要不要|行不行|好不好|"
+    r"对不对|有木有|在不在|请问|"
+    # Cantonese (after conversion to simplified): 可唔可以, 有冇, 点样, 点解, 几时, 咩, 边度
+    r"(.)唔\1|有冇|点样|点解|几时|咩|边度|边个|乜")
+QUESTION_END = re.compile(r"(吗|么|呢|嘛|没|不|么样)$")
+# a question word inside a statement (看有没有问题, 不知道是不是): not a question to the agent
+EMBEDDED = re.compile(r"(看看?|知道|确认|检查|试试|问问|查查|观察|不知|研究)(一下)?(有没有|是不是|能不能|会不会|行不行|好不好|怎么样)|"
+                      r"什么的|什么都|没什么|没啥|没有啥|没有什么|有什么问题[我再]|有什么事[我再]|有什么需要[我再]|不管是|"
+                      r"不怎么|怎么都|怎么也|多少有点|多少也|哪都|哪儿都|哪里都|谁都|无论什么|不管什么|不管怎么")
+# a choice question (偏大还是偏小), not 还是不行 / 那还是算了
+CHOICE = re.compile(r"[\u4e00-\u9fa5a-z0-9]还是(?!不|没|很|有点|一样|会|要|得|太|挺|觉得|算|先|用|等|挺)[\u4e00-\u9fa5a-z0-9]")
+# acknowledgements and closings from the buyer: the whole message is made of these (好的谢谢, 没有了, 嗯嗯好吧)
+ACK_WORD = (r"好的?|好吧|好滴|好哒|好嘞|好了|嗯+|恩+|哦+|噢+|喔+|ok|okay|haode|行吧?|可以了?|知道了|明白了?|了解了?|收到了?|谢谢你?|"
+            r"谢谢您|多谢|感谢|谢了|麻烦了|麻烦你了|辛苦了|辛苦你了|没事了?|没有了?|没了|不用了?|不需要了?|不要了|算了|那好|那行|"
+            r"那|拜拜|再见|晚安|好的吧|就这样|没问题|对|是的|对的|嗯嗯|ok了|稍等|等等|我看看|我试试|我问问|我知道了")
+ACK = re.compile(rf"^(?:{ACK_WORD})+$")
+NUDGE = re.compile(r"^(在吗|在不在|在不|有人吗|有人在吗|人呢|客服呢|客服在吗|哈喽|hello|hi|你好|您好|亲|在)[吗呢啊?？!！。~～]*$")
+# the buyer says the last reply missed the point (我问的是…, 答非所问, 又是这句): structure, not an instruction
+OBJECTION = re.compile(r"我(是|就是|只是)?问(的是|你|的)?|不是问|唔系问|系问|问的是|答非所问|没回答|不回答|回答我|你没看|看清楚|"
+                       r"别复制|复制粘贴|又是这句|还是这句|就会这一?句|只会这一?句|都这一?句|同一句|机器人|自动回复|说人话")
+# a buyer message that tries to instruct the reviewer is not part of the conversation's structure
+INJECTION = re.compile(r"(忽略|无视|忘记|忘掉).{0,12}(指令|规则|提示|以上|之前|上面)|system\s*[:：]|系统提示|"
+                       r"(判定|判断|认定|标记|评为|视为).{0,12}(合规|违规)|(本|此|这个|该|整个)(对话|会话|聊天).{0,8}(合规|违规)|"
+                       r"客服.{0,6}(没有|无|不存在|不算)违规|prompt|assistant|reviewer|质检员|审核员|ignore|this chat|compliant")
 
 
-def _canon(text: str) -> str:
+def canon(text: str) -> str:
+    """Normalized text without punctuation, emoji or stickers (used for comparing and classifying)."""
     return PUNCT.sub("", EMOJI.sub("", norm(text)))
+
+
+def core(text: str) -> str:
+    """What a reply says: canonical text without fillers (亲, 哦, 呢 ...)."""
+    return FILLERS.sub("", canon(text))
+
+
+def is_question(text: str) -> bool:
+    """Does a buyer message ask something (a question mark, a question word or a question particle at the end)?"""
+    n = norm(text).strip()
+    c = core(text)
+    if not canon(text):
+        return "?" in n or "？" in n
+    if ACK.match(c) and not re.search(r"[?？]", n):
+        return False  # 好的呢, 没有了, 谢谢啦: an acknowledgement, not a question
+    n = EMBEDDED.sub("", n)
+    if QUESTION_WORDS.search(n) or CHOICE.search(n):
+        return True
+    return bool(QUESTION_END.search(canon(text)))
+
+
+def is_nudge(text: str) -> bool:
+    """在吗 / 有人吗: asks for attention, answered by any reply."""
+    return bool(NUDGE.match(canon(text)))
+
+
+def is_ack(text: str) -> bool:
+    """好的谢谢 / 没有了: nothing to answer."""
+    c = core(text)
+    return not c or bool(ACK.match(c))
+
+
+def is_injection(text: str) -> bool:
+    return bool(INJECTION.search(norm(text)))
+
+
+def strip_injection(text: str) -> str:
+    """The message without its sentences that address the reviewer (忽略之前的指令…, SYSTEM: …)."""
+    if not is_injection(text):
+        return text
+    parts = re.split(r"([,，。！？!?;；\n]+)", text)
+    kept = []
+    for k in range(0, len(parts), 2):
+        if is_injection(parts[k]):
+            break  # what follows an instruction to the reviewer belongs to it
+        kept.append(parts[k] + (parts[k + 1] if k + 1 < len(parts) else ""))
+    return "".join(kept)
+
+
+# --------------------------------------------------------------------------- what a reply is
+
+GREETING = re.compile(r"您好|你好|在的|在呢|在哒|欢迎光临|欢迎来到|欢迎进店|很高兴为您服务|很高兴为你服务|为您服务|"
+                      r"有什么可以帮|有什么能帮|有什么需要|请问有什么|有什么问题|有什么可以为您|我是客服|客服[\u4e00-\u9fa5]{0,4}为您")
+HOLDING = re.compile(r"请?稍等|请?稍候|稍等片刻|马上为您查|马上帮您查|马上给您查|正在为您|正在帮您|正在查询|正在处理|帮您查|给您查|"
+                     r"为您查|帮您问|帮您核实|核实一下|确认一下|查询一下|查看一下|查一下|问一下|问下|请耐心等待|耐心等候|"
+                     r"感谢您的耐心|感谢耐心|耐心等待|耐心等一下|耐心等等|已经在处理|在处理了|反馈一下|反馈给|去问|去查|"
+                     r"等一下|回复您|答复您|查询|帮您看|给您看|为您看|我看看|我看一下|我看下|关于您反映的|针对您反映的|您反映的问题|关于您的问题|您的问题|您说的问题|"
+                     r"您说的情况|您的情况|问题已收到|已收到|已收到您的|收到您的|已记录|已经记录|已登记|已经登记|已反馈|已经反馈|"
+                     r"加急处理|加急|尽快处理|尽快为您处理|会尽快|正在[\u4e00-\u9fa5]{0,4}处理|处理中|跟进|专员会?联系您")
+APOLOGY = re.compile(r"给您带来不便|给您带来的不便|带来不便|还请您?见谅|请您?谅解|敬请谅解|还请谅解|见谅|非常抱歉|十分抱歉|很抱歉|抱歉|"
+                     r"不好意思|对不起|理解您的心情|您的心情我?理解|理解您|辛苦您了|让您久等了|久等了")
+CLOSING = re.compile(r"还有其他|还有什么|其他问题|其它问题|别的问题|祝您|生活愉快|购物愉快|再见|感谢您的支持|感谢支持|感谢光临|"
+                     r"欢迎下次|欢迎再来|期待您|满意|评价|好评|随时联系|随时找我|随时咨询|有问题再|有需要再|谢谢您|感谢您|"
+                     r"不客气|应该的|随时|如有疑问|如果有疑问|有疑问|有任何问题|有问题可以|欢迎咨询|欢迎您再来|今后再遇到|再遇到")
+
+
+# politeness that answers nothing (好的, 收到, 不客气); a short yes/no (是的, 有的, 可以的) does answer a yes/no question
+ACK_REPLY = re.compile(r"^(好的?|好滴|好哒|好嘞|嗯+|恩+|没关系|不客气|收到|明白|了解|知道了|ok|辛苦了|辛苦您了|谢谢|感谢|"
+                       r"抱歉|不好意思|对不起|好的呢)+的?$")
+REQUEST = re.compile(r"提供|发一下|发下|发给我|发我|告诉我|告知|说一下|说下|拍照|拍一下|拍个|截图|上传|核对|确认下|"
+                     r"方便说|订单号|哪个订单|是这个|是哪")
+SENT_SPLIT = re.compile(r"([\s,，。.!！?？;；~～…]+)")
+FORMULA_REST = re.compile(r"请问|一下|这边|小妹|妹子|妹纸|可以|能够|帮到|帮助|帮忙|需要|业务|什么|"
+                          r"[我您你们的了吧都也还就请为给帮在是吗呢么嘛有]")
+KIND_ORDER = ("request", "holding", "apology", "greeting", "closing", "ack")
+
+
+def sentence_kind(sentence: str, trail: str = "") -> str:
+    """ack / closing / greeting / holding / request when a sentence only does that; other when it says something."""
+    c = core(sentence)
+    if not c:
+        return "ack"
+    if ACK_REPLY.match(c):
+        return "ack"
+    formulas = (("closing", CLOSING), ("greeting", GREETING), ("holding", HOLDING), ("apology", APOLOGY))
+    for kind, rx in formulas:
+        if rx.search(c):
+            rest = FORMULA_REST.sub("", rx.sub("", c))
+            for _, other in formulas:
+                rest = FORMULA_REST.sub("", other.sub("", rest))
+            if len(rest) <= 2 or len(rest) <= 0.4 * len(c):
+                return kind
+    if REQUEST.search(c) or "?" in trail or "？" in trail or re.search(r"(吗|嘛|还是.+)$", c):
+        return "request"
+    return "other"
+
+
+def split_reply(text: str) -> tuple[str, str]:
+    """(kind, answer) of an agent message: the kind is other when some sentence says something, and the answer
+    is those sentences (without greetings, holding lines, closings and requests); otherwise the strongest kind."""
+    parts = SENT_SPLIT.split(text)
+    kinds, answer = [], []
+    for k in range(0, len(parts), 2):
+        sent = parts[k]
+        trail = parts[k + 1] if k + 1 < len(parts) else ""
+        if not sent.strip():
+            continue
+        kind = sentence_kind(sent, trail)
+        kinds.append(kind)
+        if kind == "other":
+            answer.append(core(sent))
+    if answer:
+        return "other", "".join(answer)
+    for kind in KIND_ORDER:
+        if kind in kinds:
+            return kind, ""
+    return "ack", ""
+
+
+def reply_kind(text: str) -> str:
+    return split_reply(text)[0]
+
+
+# --------------------------------------------------------------------------- what a message is about
+
+TOPICS: dict[str, tuple[str, ...]] = {
+    "ship_time": ("发货", "发出", "发了", "发走", "什么时候发", "几天发", "多久发", "能发", "今天发", "明天发", "出库", "打包",
+                  "没发", "还不发", "发没"),
+    "courier": ("快递", "顺丰", "圆通", "中通", "韵达", "申通", "邮政", "ems", "京东", "极兔", "百世", "德邦", "物流公司", "哪家"),
+    "delivery": ("到货", "送达", "几天到", "多久到", "能到", "到了", "签收", "收到", "派送", "配送", "送到", "到哪"),
+    "tracking": ("单号", "物流", "到哪", "轨迹", "查件", "运单"),
+    "price": ("便宜", "优惠", "价", "多少钱", "贵", "折", "券", "活动", "满减", "少点", "元",
+              "块"),
+    "size": ("尺码", "尺寸", "码", "大小", "身高", "体重", "斤", "偏大", "偏小", "cm", "厘米", "长度", "宽", "高", "腰围", "胸围"),
+    "color": ("颜色", "色", "黑", "白", "红", "蓝", "灰", "粉", "款式"),
+    "stock": ("有货", "现货", "库存", "缺货", "断货", "补货", "还有吗", "没货", "有没有"),
+    "invoice": ("发票", "开票", "抬头", "税", "票"),
+    "refund": ("退款", "退货", "退钱", "退", "换货", "换", "售后", "质量", "坏", "破", "瑕疵", "不满意", "漏", "维修", "保修",
+               "返修"),
+    "authenticity": ("正品", "真", "假", "授权", "原装", "正版"),
+    "material": ("材质", "面料", "成分", "棉", "料子", "质地", "做工", "材料"),
+    "usage": ("怎么用", "使用", "安装", "说明", "用法", "操作", "设置", "充电", "连接"),
+    "gift": ("赠品", "送", "礼物", "小样", "赠"),
+    "payment": ("付款", "支付", "花呗", "信用卡", "货到付款", "分期", "转账", "白条", "付钱"),
+    "address": ("地址", "改地址", "收货人", "电话"),
+    "time": ("多久", "多长时间", "多少天", "几天", "什么时候", "啥时候", "何时", "时间", "工作日", "小时", "天内", "明天", "今天",
+             "后天", "周内", "月底", "号前", "尽快"),
+    "cancel": ("取消", "撤销", "撤单", "关闭订单", "拦截", "不要了"),
+    "progress": ("进度", "审核", "处理", "结果", "状态", "催"),
+    "function": ("功能", "效果", "好用", "适合", "能用", "可以用", "兼容", "型号", "功率", "容量", "续航"),
+}
+STOP = re.compile(r"请问|你们|我们|您|你|我|这个|那个|这款|那款|可以|什么|时候|怎么|能不能|有没有|是不是|一下|吗|呢|的|了|是|"
+                  r"吧|啊|呀|就|也|都|还|在|和|跟|要|想|会|能|不|没|个|么|啥|哦|嗯|好|亲|下|那|这|给|让|把|被|又|再|很|太|就是")
+
+
+def topics(text: str) -> set[str]:
+    n = norm(text)
+    return {t for t, words in TOPICS.items() if any(w in n for w in words)}
+
+
+def content_bigrams(text: str) -> set[str]:
+    c = STOP.sub(" ", core(text))
+    out: set[str] = set()
+    for part in c.split():
+        out.update(part[k:k + 2] for k in range(len(part) - 1))
+    return out
+
+
+def addresses(reply: str, prompt: str) -> bool | None:
+    """Does the reply speak to what the prompt asks? None when the prompt has nothing to compare (那怎么办)."""
+    pt, pb = topics(prompt), content_bigrams(prompt)
+    if not pt and not pb:
+        return None
+    if pt & topics(reply):
+        return True
+    return bool(pb & content_bigrams(reply))
+
+
+def similar(a: str, b: str, threshold: float = 0.8) -> bool:
+    """Near-duplicate replies: equal, a difflib ratio at or above the threshold, or one contained in the other."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 8 and short in long_ and len(short) / len(long_) >= 0.7:
+        return True
+    if len(short) / len(long_) < threshold - 0.15:
+        return False
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold
+
+
+def novel_part(a: str, b: str) -> str:
+    """What b says that a does not (characters outside the blocks they share)."""
+    sm = SequenceMatcher(None, a, b, autojunk=False)
+    kept, last = [], 0
+    for blk in sm.get_matching_blocks():
+        kept.append(b[last:blk.b])
+        last = blk.b + blk.size
+    return "".join(kept)
+
+
+def same_question(a: str, b: str) -> bool:
+    """Did the buyer ask the same thing again (same words or the same topic)?"""
+    ca, cb = core(a), core(b)
+    if ca and cb and SequenceMatcher(None, ca, cb, autojunk=False).ratio() >= 0.6:
+        return True
+    ba, bb = content_bigrams(a), content_bigrams(b)
+    return bool(ba and bb) and len(ba & bb) >= max(1, math.ceil(0.6 * min(len(ba), len(bb))))
+
+
+# --------------------------------------------------------------------------- detectors
+
+
+def _buyer_text(p: Prepared) -> dict[int, str]:
+    """Buyer messages as they count for structure: sentences addressing the reviewer are left out, and a
+    message made only of them is not part of the conversation at all."""
+    out = {}
+    for i, m in enumerate(p.conv.messages):
+        if m.role == "buyer":
+            t = strip_injection(m.text)
+            if t.strip():
+                out[i] = t
+    return out
+
+
+def _prompt_before(p: Prepared, i: int, buyers: dict[int, str]) -> list[int]:
+    """The buyer messages the agent message i replies to: the buyer run before the agent block holding i."""
+    msgs = p.conv.messages
+    k = i - 1
+    while k >= 0 and msgs[k].role != "buyer":
+        k -= 1
+    run = []
+    while k >= 0 and msgs[k].role == "buyer":
+        if k in buyers:
+            run.append(k)
+        k -= 1
+    return sorted(run)
 
 
 @detector("repeated_agent_reply")
 def repeated_agent_reply(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
-    """Agent messages (not bots) whose text, without punctuation and emoji, appears two or more times."""
-    seen: dict[str, list[str]] = {}
-    for m in p.conv.messages:
-        if m.role != "agent":
+    """Agent messages (not bots) that repeat the same or nearly the same text (small edits, emoji, 亲/哦,
+    punctuation tolerated), with, for each repeat, the buyer message it answered and whether it addressed it.
+
+    Replies are compared on what they say: greetings, holding lines (请稍等), closings and requests for
+    information are set aside, so two different answers that share a closing formula are not a repeat; a
+    message made only of such formulas is compared whole.
+    """
+    msgs = p.conv.messages
+    buyers = _buyer_text(p)
+    agent = [i for i, m in enumerate(msgs) if m.role == "agent"]
+    split = {i: split_reply(msgs[i].text) for i in agent}
+    keys = {i: (split[i][1] if split[i][0] == "other" else core(msgs[i].text)) for i in agent}
+    clusters: list[list[int]] = []
+    for i in agent:
+        c = keys[i]
+        if len(c) < 4 or split[i][0] == "ack":
             continue
-        key = _canon(m.text)
-        if len(key) >= 4:
-            seen.setdefault(key, []).append(m.id or "")
-    hits = []
-    for key, ids in seen.items():
-        if len(ids) >= 2:
-            hits.append(DetectorHit(messages=ids, label="repeated_agent_reply",
-                                    facts={"repeated_text": key, "repeats": len(ids)}))
-    return hits
+        for cl in clusters:
+            if (split[cl[0]][0] == "other") == (split[i][0] == "other") and similar(keys[cl[0]], c):
+                cl.append(i)
+                break
+        else:
+            clusters.append([i])
+    out = []
+    for cl in clusters:
+        if len(cl) < 2:
+            continue
+        kind = split[cl[0]][0]
+        occurrences: list[dict[str, Any]] = []
+        prev_prompt = ""
+        for n, i in enumerate(cl):
+            prompt_idx = _prompt_before(p, i, buyers)
+            prompt = " ".join(buyers[k] for k in prompt_idx)
+            nudge = bool(prompt_idx) and all(is_nudge(buyers[k]) for k in prompt_idx)
+            needs = bool(prompt_idx) and not all(is_ack(buyers[k]) for k in prompt_idx)
+            nxt = cl[n + 1] if n + 1 < len(cl) else len(msgs)
+            # another agent answer to the same prompt: after i, before the buyer asks something new
+            other = False
+            for k in range(i + 1, len(msgs)):
+                m = msgs[k]
+                if m.role == "buyer" and k in buyers and not (is_ack(buyers[k]) or is_nudge(buyers[k])):
+                    break
+                if m.role == "agent" and k not in cl and split[k][0] == "other":
+                    other = True
+                    break
+            # an answer given just before the repeat, in the same agent block, counts too
+            k = i - 1
+            while k >= 0 and msgs[k].role != "buyer":
+                if msgs[k].role == "agent" and k not in cl and split[k][0] == "other":
+                    other = True
+                k -= 1
+            # any real answer before the next repeat (or the end): a holding line that was followed up
+            later = any(msgs[k].role == "agent" and k not in cl and split[k][0] in ("other", "request")
+                        for k in range(i + 1, nxt))
+            # a repeat that adds something of its own (原返您支付方式 + the same template) answers anew
+            if n and kind == "other" and len(novel_part(keys[cl[n - 1]], keys[i])) >= 4:
+                other = True
+            asked = [k for k in prompt_idx if is_question(buyers[k])] or prompt_idx
+            asked_text = " ".join(buyers[k] for k in asked)
+            addr = addresses(split[i][1], asked_text) if prompt_idx and kind == "other" else None
+            if kind != "other" and nudge:
+                addr = True  # 在吗 -> 在的: a greeting answers a nudge
+            # the buyer's next words say this reply missed the point
+            k = i + 1
+            while k < len(msgs) and msgs[k].role != "buyer":
+                k += 1
+            objected = False
+            while k < len(msgs) and msgs[k].role == "buyer":
+                if k in buyers and OBJECTION.search(norm(buyers[k])):
+                    objected = True
+                k += 1
+            occurrences.append({
+                "message": msgs[i].id,
+                "prompt": [msgs[k].id for k in prompt_idx],
+                "prompt_is_question": any(is_question(buyers[k]) for k in prompt_idx),
+                "prompt_is_nudge": nudge,
+                "prompt_needs_answer": needs,
+                "same_question_as_before": bool(n and prompt and prev_prompt and same_question(prompt, prev_prompt)),
+                "reply_addresses_prompt": addr,
+                "answered_by_other_reply": other,
+                "answered_before_next_repeat": later,
+                "buyer_objected_after": objected,
+            })
+            if prompt:
+                prev_prompt = prompt
+        out.append({"text": msgs[cl[0]].text[:80], "kind": kind, "count": len(cl),
+                    "messages": [msgs[i].id for i in cl], "occurrences": occurrences})
+    if not out:
+        return []
+    ids = [m for c in out for m in c["messages"]]
+    return [DetectorHit(messages=[x for x in ids if x], label="repeated_agent_reply",
+                        facts={"repeat_clusters": out})]
 
 
 @detector("unanswered_final_question")
 def unanswered_final_question(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
-    """The chat ends with a buyer question after the last agent reply."""
+    """The chat ends on a buyer question no agent answered: no agent reply after it, or only holding,
+    greeting or closing phrases (请稍等, 在的, 还有其他问题吗) and bot auto-replies."""
     msgs = p.conv.messages
-    last_agent = max((i for i, m in enumerate(msgs) if m.role == "agent"), default=-1)
-    tail = [i for i in range(last_agent + 1, len(msgs)) if msgs[i].role == "buyer"]
-    qs = [i for i in tail if QUESTION.search(p.text(i).strip())]
-    if not qs:
+    btext = _buyer_text(p)
+    buyers = sorted(btext)
+    if not buyers:
         return []
-    return [DetectorHit(messages=[msgs[i].id or "" for i in qs], label="unanswered_final_question",
-                        facts={"unanswered_question": True, "after_last_agent_reply": last_agent >= 0})]
-
-
+    answers = [i for i, m in enumerate(msgs) if m.role == "agent" and reply_kind(m.text) in ("other", "request")]
+    last_answer = max(answers, default=-1)
+    # buyer questions after the last real answer
+    open_q = [i for i in buyers if i > last_answer and is_question(btext[i])]
+    if not open_q:
+        return []
+    real = [i for i in open_q if not is_nudge(btext[i])]
+    if real:
+        first_q = real[0]
+    else:
+        # only nudges (在吗) are open: answered by any agent reply at all
+        if any(m.role == "agent" for m in msgs[open_q[0] + 1:]):
+            return []
+        first_q = open_q[0]
+    after = msgs[first_q + 1:]
+    agent_after = [m for m in after if m.role == "agent"]
+    last_q = open_q[-1]
+    agent_after_last = [m for m in msgs[last_q + 1:] if m.role == "agent"]
+    bot_after = [m for m in msgs[last_q + 1:] if m.role == "bot"]
+    last_buyer = buyers[-1]
+    facts = {
+        "unanswered_question": True,
+        "questions": [msgs[i].id for i in open_q],
+        "nudge_only": not real,
+        "ends_on_question": is_question(btext[last_buyer]) and last_buyer >= first_q,
+        "agent_replied_after": [m.id for m in agent_after],
+        "agent_reply_kinds": sorted({reply_kind(m.text) for m in agent_after}),
+        "agent_replied_after_last_question": [m.id for m in agent_after_last],
+        "agent_reply_kinds_after_last_question": sorted({reply_kind(m.text) for m in agent_after_last}),
+        "bot_replied_after": [m.id for m in bot_after],
+        "after_last_agent_reply": last_answer >= 0,
+    }
+    ids = [msgs[i].id for i in open_q] + [m.id for m in agent_after[-2:]]
+    return [DetectorHit(messages=[x for x in ids if x], label="unanswered_final_question", facts=facts)]

@@ -80,9 +80,18 @@ def find_cues(item: JudgeItem, name: str, indices: Iterable[int] | None = None,
         for c in cues:
             s = text.find(c)
             while s >= 0:
-                out.append(CueHit(i, c, s, negated_at(text, s)))
+                if not _inside_ascii_word(text, c, s):
+                    out.append(CueHit(i, c, s, negated_at(text, s)))
                 s = text.find(c, s + 1)
     return out
+
+
+def _inside_ascii_word(text: str, cue: str, start: int) -> bool:
+    """An ASCII cue (sb, fp) must be a whole word: not part of usb or fpga."""
+    end = start + len(cue)
+    if cue[0].isascii() and cue[0].isalpha() and start > 0 and text[start - 1].isascii() and text[start - 1].isalpha():
+        return True
+    return cue[-1].isascii() and cue[-1].isalpha() and end < len(text) and text[end].isascii() and text[end].isalpha()
 
 
 def window_indices(item: JudgeItem, roles: Sequence[str] = ("agent",)) -> list[int]:

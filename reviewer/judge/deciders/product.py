@@ -1,0 +1,188 @@
+"""Offline decider for product.authenticity_doubt."""
+
+from __future__ import annotations
+
+import re
+
+from ...detectors.conduct import is_question, topics
+from ...models import Verdict
+from ...rules import CLAUSE_BREAK
+from ..base import JudgeItem
+from ..offline import decides, trigger_indices, verdict, window_indices
+from .attitude import mask, negated
+
+# the agent compares its goods with the genuine article (跟正品没差, 和zp有一点差别, 跟正品一个流水线)
+COMPARE = re.compile(r"(跟|和|与|同|比)(正品|正版|真品|正货|真货|原版|大牌|专柜的?|官方的?|原装的?)(货|款|的)?[^，。！？!?,]{0,8}?"
+                     r"(一样|没差|没啥差|差不多|没区别|没什么区别|无差别|区别不大|差别不大|差别|区别|不一样|一个|同一|几乎|有点差|有一点|"
+                     r"看不出|相同|媲美|一比一)")
+# a rhetorical question that denies (怎么可能是假的)
+RHETORICAL = re.compile(r"怎么可能|哪可能|怎么会|哪会|哪里会|哪里是|哪是|岂会|岂能")
+# fake words that also name fakes in general (假的扫不出来); descriptors such as 原单, 华强北 always describe the goods
+GENERIC_FAKE = ("假的", "假货", "假冒", "仿的", "仿品", "仿货", "高仿", "冒牌", "盗版", "山寨")
+# reassurance without proof: an assertion, but too weak to outweigh a hint
+WEAK_ASSERT = ("放心",)
+# short yes to a buyer's "is it fake?" (是的 / 对的 / 嗯)
+YES = re.compile(r"^(亲|宝|亲亲|亲爱的)?[,，~ ]*(是的|对的|对|嗯|没错|是啊|是呀)")
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in CLAUSE_BREAK.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return [s for s in spans if s[1] > s[0]]
+
+
+def _off_topic(text: str, start: int) -> bool:
+    """Is the hedge at ``start`` about something else (发货时间还不确定, 专柜价我不清楚), not about authenticity?"""
+    spans = [sp for sp in _clauses(text) if sp[0] <= start < sp[1]]
+    lo = spans[0][0] if spans else 0
+    return bool(topics(text[max(lo, start - 8):start]) - {"authenticity"})
+
+
+def _find(text: str, words: list[str], lo: int = 0, hi: int | None = None) -> list[tuple[str, int]]:
+    hi = len(text) if hi is None else hi
+    out = []
+    for w in words:
+        s = text.find(w, lo, hi)
+        while s >= 0 and s + len(w) <= hi:
+            out.append((w, s))
+            s = text.find(w, s + 1, hi)
+    return out
+
+
+@decides("product.authenticity_doubt")
+def product_authenticity_doubt(item: JudgeItem) -> Verdict:
+    """Decides whether the agent cast doubt on the shop's OWN goods being genuine.
+
+    Reads the agent's messages clause by clause (product words like 仿真花, 放假, 防伪 masked):
+    a hedge or negator on a genuine-word (不确定是不是正品, 不保证正品, 不是原装), a fake word about the
+    goods (高仿, 原单, 华强北) that is neither negated (绝对不卖假货) nor about other shops (外面很多高仿)
+    nor a guarantee condition (鉴定不是正品全额退款), a comparison with the genuine article (跟正品没差),
+    a price hint where authenticity is the topic (这个价您懂的), or a hedge-only reply to an authenticity
+    question (您自己判断) are doubt. Firm statements with proof (授权书, 假一赔十, 支持鉴定) are compliant.
+    """
+    p = item.prepared
+    cues = item.rule.norm_cues
+    agent = window_indices(item)
+    buyer = window_indices(item, ("buyer",))
+    neutral = cues.get("neutral", [])
+    masked = {i: mask(p.text(i), neutral) for i in agent + buyer}
+
+    strong: list[tuple[int, str]] = []
+    weak: list[tuple[int, str]] = []
+    asserts: list[tuple[int, str]] = []
+    refused: list[tuple[int, str]] = []  # a negated guarantee without a genuine word: counts in a reply to the question
+    topic_agent = False
+    for i in agent:
+        text = masked[i]
+        for lo, hi in _clauses(text):
+            clause = text[lo:hi]
+            other = any(w in clause for w in cues.get("other_shop", []))
+            cond = any(w in clause for w in cues.get("conditional", []))
+            genuine = _find(text, cues.get("genuine", []), lo, hi)
+            fakes = _find(text, cues.get("fake", []), lo, hi)
+            fakes_weak = _find(text, cues.get("fake_weak", []), lo, hi)
+            if genuine or fakes or fakes_weak:
+                topic_agent = True
+            hedges = [h for h in _find(text, cues.get("hedge", []), lo, hi) if not ("的话" in clause and cond)]
+            weak_hedges = _find(text, cues.get("hedge_weak", []), lo, hi)
+            # a hedge or a negator on a genuine word
+            for w, s in genuine:
+                if other:
+                    continue
+                if hedges:
+                    strong.append((i, f"{hedges[0][0]}…{w}"))
+                elif negated(text, s, 3) and not cond:
+                    strong.append((i, text[max(lo, s - 3):s + len(w)]))
+                elif any(hs < s for _, hs in weak_hedges) and not cond:
+                    weak.append((i, f"{weak_hedges[0][0]}…{w}"))
+            for w, s in fakes:
+                if other or cond or negated(text, s, 6) or RHETORICAL.search(text[max(lo, s - 6):s]):
+                    continue
+                strong.append((i, w))
+            for w, s in fakes_weak:
+                if other or cond or negated(text, s, 6):
+                    continue
+                weak.append((i, w))
+            m = COMPARE.search(clause)
+            if m and not other and not negated(text, lo + m.start(), 6):
+                strong.append((i, m.group(0)))
+            for w, s in _find(text, cues.get("assert", []), lo, hi):
+                if w in WEAK_ASSERT:
+                    if not negated(text, s, 3):
+                        asserts.append((i, w))
+                    continue
+                if negated(text, s, 6):
+                    # 不敢打包票 / 没有授权 / 不保真: a refused guarantee is doubt
+                    if not (other or cond):
+                        found = (i, text[max(lo, s - 3):s + len(w)])
+                        if genuine or hedges:
+                            strong.append(found)
+                        else:
+                            refused.append(found)
+                elif not hedges and not any(hs < s for _, hs in weak_hedges):
+                    asserts.append((i, w))
+    # generic fake words in a message that firmly asserts the goods are genuine talk about fakes in general
+    firm = {i for i, w in asserts if w not in WEAK_ASSERT}
+    strong = [(i, w) for i, w in strong if not (i in firm and w in GENERIC_FAKE)]
+    # where authenticity is the topic: the buyer asked, or the agent used the words
+    asked = [i for i in buyer if any(w in masked[i] for w in cues.get("ask", [])) and is_question(p.conv.messages[i].text)]
+    topic = topic_agent or bool(asked)
+    assert_msgs = firm
+    if topic:
+        for i in agent:
+            text = masked[i]
+            for w, _s in _find(text, cues.get("price_hint", [])):
+                if i in assert_msgs:
+                    continue
+                (strong if w in cues.get("price_strong", []) else weak).append((i, w))
+        # the agent's reply to an authenticity question: only hedges, or a bare yes to "is it fake?"
+        for q in asked:
+            replies = [i for i in agent if i > q][:2]
+            for i in replies:
+                text = masked[i]
+                if i in assert_msgs:
+                    break
+                hs = [h for h in _find(text, cues.get("hedge", []))
+                      if (not negated(text, h[1], 2) or h[0].startswith(("不", "没", "无")))
+                      and not _off_topic(text, h[1])]
+                if hs:
+                    strong.append((i, hs[0][0]))
+                    break
+                no_proof = [r for r in refused if r[0] == i]
+                if no_proof:
+                    weak.extend(no_proof)
+                    break
+                if YES.match(text):
+                    fake_q = any(w in masked[q] for w in cues.get("fake", []))
+                    genuine_q = any(w in masked[q] for w in cues.get("genuine", []))
+                    if fake_q and not genuine_q:
+                        weak.append((i, "是的（回应买家“是不是假货”）"))
+                    elif genuine_q and not fake_q:
+                        asserts.append((i, "是的（回应买家“是不是正品”）"))
+                        assert_msgs.add(i)
+                    break
+    if strong:
+        words = "、".join(dict.fromkeys(w for _, w in strong))
+        conf = 0.75 if assert_msgs else 0.85
+        return verdict(item, "violation", conf, sorted({i for i, _ in strong + weak}),
+                       f"客服对自家商品的真伪表示了怀疑或暗示非正品（“{words}”），客服对自家商品应有绝对信心")
+    if weak and not assert_msgs:
+        words = "、".join(dict.fromkeys(w for _, w in weak))
+        return verdict(item, "violation", 0.7, sorted({i for i, _ in weak}),
+                       f"客服用“{words}”描述自家商品，暗示不是正规正品，却没有给出任何正品证明")
+    if asserts:
+        words = "、".join(dict.fromkeys(w for _, w in asserts))
+        conf = 0.85 if assert_msgs else 0.7
+        reason = f"客服明确表示自家商品是正品并给出依据（“{words}”）"
+        if weak:
+            reason += f"；“{weak[0][1]}”之类的说法同时有正品保证，不构成对真伪的怀疑"
+            conf = 0.6
+        return verdict(item, "compliant", conf, sorted({i for i, _ in asserts}), reason)
+    if asked:
+        return verdict(item, "compliant", 0.55, trigger_indices(item, ("agent", "buyer")),
+                       "买家问到了真伪，客服没有表示怀疑，但也没有明确肯定是正品（建议主动给出正品证明）")
+    return verdict(item, "compliant", 0.65, trigger_indices(item) or agent[:1],
+                   "客服提到真伪相关的词，但不是在怀疑自家商品（如谈论别家、商品品类或否定假货）")
