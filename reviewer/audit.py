@@ -68,25 +68,37 @@ class Auditor:
             raise RuntimeError(f"judge {self.judge.label} returned {len(results)} results for {len(flat)} candidates")
         out = []
         k = 0
+        judged = []
         for p, group in zip(prepared, items, strict=True):
             findings = []
             for it in group:
                 findings.append(self._finding(it, results[k]))
                 k += 1
+            judged.append((p, findings))
+        notes = self.judge.coach_many(judged)  # LLM judges write a coaching note per conversation; others None
+        for (p, findings), note in zip(judged, notes, strict=True):
             card = scorecard(p.conv, findings, self.catalog, self.settings)
+            coaching = coaching_notes(p.conv, findings, card)
+            if note is not None:
+                self._count(note.usage or Usage())
+                if note.text:
+                    coaching.insert(0, note.text)
             out.append(AuditRecord(
                 conversation=p.conv.id, platform=p.conv.platform, shop=p.conv.shop, agent=p.conv.agent,
-                findings=findings, scorecard=card, coaching=coaching_notes(p.conv, findings, card),
+                findings=findings, scorecard=card, coaching=coaching,
                 versions=self.versions,
             ))
         return out
 
-    def _finding(self, it: JudgeItem, res: JudgeResult) -> Finding:
-        rule = it.rule
-        usage = res.usage or Usage()
+    def _count(self, usage: Usage) -> None:
         for f in ("prompt_tokens", "completion_tokens", "requests", "cached"):
             setattr(self.usage, f, getattr(self.usage, f) + getattr(usage, f))
         self.usage.cost += usage.cost
+
+    def _finding(self, it: JudgeItem, res: JudgeResult) -> Finding:
+        rule = it.rule
+        usage = res.usage or Usage()
+        self._count(usage)
         return Finding(
             rule=rule.id, title=rule.title, severity=rule.severity, candidate=it.candidate,
             status="judged" if res.verdict is not None else "judge_error",

@@ -926,7 +926,8 @@ def render_compare_html(cmp: dict[str, Any], a: EvalResult, b: EvalResult, label
 
 SPEC_KEYS: dict[str, type] = {"judge": str, "rules": str, "config": str, "prompt": str, "model": str,
                               "base_url": str, "concurrency": int, "max_cost": float, "cache_dir": str,
-                              "mask": bool, "cache": bool, "name": str}
+                              "mask": bool, "cache": bool, "name": str, "group": bool, "coach": bool,
+                              "threshold": float}
 
 
 @dataclass
@@ -982,6 +983,7 @@ def _auditor(judge: str, rules: str | None, config: str | None, options: dict[st
 
     settings = load_settings(config)
     catalog = load_catalog(rules)
+    options = {"coach": False, **options}  # eval scores verdicts; coaching notes would only cost tokens
     return Auditor(catalog, make_judge(judge, settings=settings, **options), settings)
 
 

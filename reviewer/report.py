@@ -39,7 +39,7 @@ def format_summary(s: AuditSummary, catalog: Catalog) -> str:
                          f"{a['score_sum'] / max(1, a['chats']):>6.1f}")
         if len(ranked) > AGENT_ROWS:
             lines.append(f"... {len(ranked) - AGENT_ROWS} more agents (see --report or --summary-json)")
-    if s.usage.requests or s.usage.prompt_tokens:
+    if s.usage.requests or s.usage.prompt_tokens or s.usage.cached:
         lines.append("")
         lines.append(f"LLM: {s.usage.requests} requests ({s.usage.cached} cached), tokens prompt "
                      f"{s.usage.prompt_tokens} completion {s.usage.completion_tokens}, cost {s.usage.cost:.4f}")

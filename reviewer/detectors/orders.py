@@ -277,7 +277,7 @@ def gift_keys(gifts: list[str]) -> list[str]:
             keys.add(core[-2:])
             if len(core) >= 3:
                 keys.add(core[-3:])
-    return sorted(keys, key=len, reverse=True)
+    return sorted(keys, key=lambda k: (-len(k), k))  # deterministic: prompts and cache keys depend on it
 
 
 @detector("promised_gift")

@@ -1,7 +1,8 @@
 """Judges decide candidates: ``offline`` (default, deterministic) and LLM-backed ones."""
 
-from .base import JUDGES, Judge, JudgeItem, JudgeResult, check_grounded, make_judge, register_judge
+from .base import JUDGES, CoachNote, Judge, JudgeItem, JudgeResult, check_grounded, make_judge, register_judge
+from .llm import CascadeJudge, LLMJudge
 from .offline import OfflineJudge
 
-__all__ = ["JUDGES", "Judge", "JudgeItem", "JudgeResult", "OfflineJudge", "check_grounded", "make_judge",
-           "register_judge"]
+__all__ = ["JUDGES", "CascadeJudge", "CoachNote", "Judge", "JudgeItem", "JudgeResult", "LLMJudge", "OfflineJudge",
+           "check_grounded", "make_judge", "register_judge"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError, JudgeError
-from ..models import Candidate, Usage, Verdict
+from ..models import Candidate, Finding, Usage, Verdict
 from ..rules import Prepared, Rule
 
 
@@ -35,6 +35,15 @@ class JudgeResult:
     prompt_hash: str | None = None
 
 
+@dataclass
+class CoachNote:
+    """A per-conversation coaching note from an LLM judge (text None when it failed), with what it cost."""
+
+    text: str | None = None
+    usage: Usage | None = None
+    prompt_hash: str | None = None
+
+
 class Judge(ABC):
     """Decides candidates. Subclasses implement :meth:`judge`; batch judges may override :meth:`judge_many`."""
 
@@ -57,6 +66,14 @@ class Judge(ABC):
             except JudgeError as e:
                 out.append(JudgeResult(error=str(e)))
         return out
+
+    def coach(self, prepared: Prepared, findings: list[Finding]) -> CoachNote | None:
+        """Optional hook: a coaching note for one conversation's agent; None when the judge writes none."""
+        return None
+
+    def coach_many(self, batch: Sequence[tuple[Prepared, list[Finding]]]) -> list[CoachNote | None]:
+        """Coaching notes for several conversations (LLM judges run them concurrently); one per entry, in order."""
+        return [self.coach(p, f) for p, f in batch]
 
     def close(self) -> None:  # noqa: B027  (optional hook)
         """Release resources (HTTP clients)."""
