@@ -125,20 +125,105 @@ def near(hits: Iterable[Hit], other: Iterable[Hit], chars: int = 12) -> list[Hit
     return out
 
 
+# the agent takes back what it said: 抱歉刚才说错了, 更正一下, 以这条为准
+CORRECTION = re.compile(r"说错|搞错|弄错|讲错|打错|看错|记错|口误|更正|纠正|以这条为准|以这个为准|以此为准|刚才[^,，。!！?？]{0,6}(不对|有误|不准确)"
+                        r"|收回|撤回刚才|不好意思[^,，。!！?？]{0,4}(之前|刚才|前面)[^,，。!！?？]{0,6}(错|不对)|my bad|sorry[^,，。]{0,6}错")
+
+
+def corrections(item: JudgeItem, bad: Iterable[int], good: Iterable[int]) -> list[int]:
+    """Shop messages after the last bad message that correct it: a correction marker in the message and
+    a compliant statement (``good``) in it or in the next shop message. Empty when there is no bad message."""
+    bad = sorted(bad)
+    if not bad:
+        return []
+    p = item.prepared
+    good = set(good)
+    shop = [i for i in all_indices(item, SHOP) if i > bad[0]]
+    out = []
+    for k, i in enumerate(shop):
+        if CORRECTION.search(p.text(i)) and (i in good or (k + 1 < len(shop) and shop[k + 1] in good)):
+            out.append(i)
+    return out
+
+
 # ------------------------------------------------------------------ credit card
 
 FEE_PERCENT = re.compile(r"(加|收|多|另|补|扣|贵)[^,，。!！?？]{0,4}(\d+(\.\d+)?|[一二两三四五六七八九十半])\s*(%|个点|点|元|块)"
-                         r"|百分之")
+                         r"|百分之|千分之")
 
-
-# a refusal worded around the card: 信用卡我们这边收不了, 不能刷花呗, 不接受信用卡付款
-CARD_NO = re.compile(r"(信用卡|花呗|刷卡|信用支付)[^,，。!！?？]{0,6}(不行|不可以|不能|不支持|不接受|不收|用不了|刷不了|收不了|付不了|没开通|没有开通|不开放"
-                     r"|关掉了|关了|关闭了|停用)"
+NEGS = "不行|不可以|不能|不支持|不接受|不收|不接|用不了|刷不了|收不了|付不了|走不了|没开通|没有开通|未开通|不开放|不太方便|不方便|不太好|不太行|不得" \
+       "|唔得|唔收|唔支持|唔可以|唔接|冇开通|冇得"
+# a refusal worded around the card: 信用卡我们这边收不了, 不能刷花呗, 不接受信用卡付款, 信用卡唔收
+CARD_NO = re.compile(r"(信用卡|花呗|刷卡|碌卡|信用支付|信用咭)[^,，。!！?？]{0,6}(" + NEGS + r"|关掉了|关了|关闭了|停用)"
                      r"|只(能|支持|接受|收)(用)?[^,，。!！?？]{0,8}(储蓄卡|借记卡)"
-                     r"|(不行|不可以|不能|不支持|不接受|不收|用不了|刷不了|收不了|没开通|没有开通)[^,，。!！?？]{0,4}(信用卡|花呗|刷卡|信用支付)")
-# the buyer is told to pay the fee: 手续费0.6%要您出, 费用得您自己承担
-FEE_PAYER = re.compile(r"(手续费|费用|费率|点数|服务费)[^,，。!！?？]{0,8}(您|你|买家|自己)[^,，。!！?？]{0,4}(出|付|承担|负责|补|自理)"
-                       r"|(您|你|买家|自己)[^,，。!！?？]{0,4}(出|付|承担|负责|补)[^,，。!！?？]{0,4}(手续费|费用|点数|服务费)")
+                     r"|(" + NEGS + r")[^,，。!！?？]{0,4}(信用卡|花呗|刷卡|碌卡|信用支付|信用咭)")
+# what follows a "不收/不加/不用" is a fee, not the card: 信用卡付款不收任何手续费 says there is no fee
+NO_FEE_OBJECT = re.compile(r"^[^,，。!！?？]{0,6}(手续费|费用|服务费|额外|多余|任何费|钱|点数|差价)")
+# a refusal that is denied: 不是我们店铺不支持信用卡, 并非不能刷卡
+DENIED = re.compile(r"(不是|并不是|并非|而不是|也不是|并没有|绝不是)[^,，。!！?？]{0,8}$")
+# the buyer is told to pay the fee: 手续费0.6%要您出, 费用得您自己承担, 手续费需要麻烦您自行负担
+FEE_PAYER = re.compile(r"(手续费|费用|费率|点数|服务费)[^,，。!！?？]{0,8}(您|你|买家|自己|客人|顾客|买方)[^,，。!！?？]{0,4}"
+                       r"(出|付|承担|负担|负责|补|自理|买单|支付)"
+                       r"|(您|你|买家|自己|客人|顾客|买方)[^,，。!！?？]{0,4}(出|付|承担|负担|负责|补|买单)[^,，。!！?？]{0,4}(手续费|费用|点数|服务费)"
+                       # the shop will not absorb it: 这个手续费真的吸收不了, 我们不承担手续费
+                       r"|(手续费|费率|点数)[^,，。!！?？]{0,8}(吸收不了|承担不了|负担不了|扛不住|出不了|不包|贴不起|亏不起)"
+                       r"|(我们|店铺|商家|店里|小店|本店|卖家)[^,，。!！?？]{0,4}(不承担|不负担|不出|不包|承担不起|吸收不了)[^,，。!！?？]{0,4}(手续费|费)"
+                       # the fee is added to the price: 加上手续费是3609, 手续费另算, 刷卡价
+                       r"|(加上|算上|含上|连同|加)[^,，。!！?？]{0,3}手续费|手续费[^,，。!！?？]{0,4}(另算|另计|另外算|另外收|要加|得加|算您|算你)"
+                       r"|刷卡价|信用卡价|刷卡的价|现金价")
+FEE_WORD = re.compile(r"手续费|费率|服务费|点数|千分之|百分之|\d\s*%|个点")
+INST_WORD = re.compile(r"分期|免息|分\d+期|分[三六十二]+期")
+
+
+def _refusal_ok(text: str, start: int, end: int) -> bool:
+    """A refusal phrase that is not a no-fee statement (不收手续费) nor a denied refusal (不是...不支持)."""
+    return not NO_FEE_OBJECT.search(text[end:]) and not DENIED.search(text[max(0, start - 12):start])
+
+
+FEE_QUESTION = re.compile(r"手续费|加钱|加价|多收|多付|额外|费用|贵吗|加点|要加|另收")
+
+
+# a clause break that keeps decimals (0.8%) whole
+CLAUSE_END = re.compile(r"[,，。!！?？;；\n~～]|(?<!\d)\.|\.(?!\d)")
+
+
+def _clause_span(text: str, pos: int) -> tuple[int, int]:
+    left = 0
+    for m in CLAUSE_END.finditer(text, 0, pos):
+        left = m.end()
+    right = CLAUSE_END.search(text, pos)
+    return left, right.start() if right else len(text)
+
+
+def _clause(text: str, pos: int) -> str:
+    left = 0
+    for m in CLAUSE_END.finditer(text, 0, pos):
+        left = m.end()
+    right = CLAUSE_END.search(text, pos)
+    return text[left:right.start() if right else len(text)].strip()
+
+
+def _fee_clause(text: str) -> str:
+    """The clause of a message that puts the fee on the buyer, for the rationale."""
+    m = FEE_PAYER.search(text) or FEE_PERCENT.search(text) or FEE_WORD.search(text)
+    return _clause(text, m.start()) if m else text[:30]
+
+
+def _installment_fee(text: str) -> bool:
+    """The fee in this message is an installment fee: 分期 (not negated) in the same clause as the fee word,
+    and the clause does not name the plain card fee (0.8%, 信用卡手续费, 全款)."""
+    for f in FEE_WORD.finditer(text):
+        left = 0
+        for m in CLAUSE_BREAK.finditer(text, 0, f.start()):
+            left = m.end()
+        right = CLAUSE_BREAK.search(text, f.end())
+        clause = text[left:right.start() if right else len(text)]
+        if "全款" in clause or "0.8%" in clause or "千分之八" in clause:
+            continue
+        for k in INST_WORD.finditer(clause):
+            if not NEG_CHAR.search(clause[max(0, k.start() - 3):k.start()]):
+                return True
+    return False
 
 
 @decides("payment.card_refusal_or_fee")
@@ -146,16 +231,21 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
     """Did the agent refuse credit-card (or 花呗) payment, or make the buyer pay the card fee?
 
     Installments that the platform does not allow on 聚划算/秒杀/限时折扣 items are compliant; so is
-    helping a buyer whose card the bank declined.
+    helping a buyer whose card the bank declined. A fee the buyer must bear is a violation whatever the
+    promotion; "不收手续费" is a no-fee statement, not a refusal.
     """
     p = item.prepared
     agent = window_indices(item, SHOP)
     buyer = window_indices(item, ("buyer",))
-    q_inst = sorted({h.index for h in cue_hits(item, "installment", buyer)})
+    q_inst = sorted({h.index for h in cue_hits(item, "installment", buyer)
+                     if not negated_before(p.text(h.index), h.start)})
     q_card = sorted({h.index for h in cue_hits(item, "card", buyer)} - set(q_inst))
     ans_card = replies_to(item, q_card)
     ans_inst = [i for i in replies_to(item, q_inst) if i not in ans_card]
     card_ctx = {h.index for h in cue_hits(item, "card", agent)} | set(ans_card) | set(ans_inst)
+    # once cards are the topic, a fee in a later agent message is the card fee (not a COD or refund fee)
+    if card_ctx or q_card or q_inst:
+        card_ctx |= {i for i in agent if FEE_WORD.search(p.text(i)) and "货到" not in p.text(i) and "退" not in p.text(i)}
 
     def about_installment(i: int, pos: int | None = None) -> bool:
         text = p.text(i)
@@ -169,34 +259,54 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
     bank = {h.index for h in has(item, "bank_help", agent)}
     exempt = {h.index for h in has(item, "promo_exempt", agent)}
     soft = set(item.rule.norm_cues.get("refuse_soft", []))
-    refuse = has(item, "refuse", agent)
+    debit = set(item.rule.norm_cues.get("debit_suggest", []))
+    refuse = [h for h in has(item, "refuse", agent)
+              if _refusal_ok(p.text(h.index), h.start, h.start + len(h.cue))]
     seen = {h.index for h in refuse}
     # worded refusals in a message explaining a bank-side failure are help, not refusal
     refuse += [Hit(i, m.group(0), m.start(), False) for i in agent if i not in seen | bank
-               for m in CARD_NO.finditer(p.text(i)) if not negated_before(p.text(i), m.start())]
+               for m in CARD_NO.finditer(p.text(i))
+               if not negated_before(p.text(i), m.start()) and _refusal_ok(p.text(i), m.start(), m.end())]
     hard_refuse = [h for h in refuse if not (h.cue in soft and h.index in bank) and not about_installment(h.index, h.start)]
     inst_refuse = [h for h in refuse if about_installment(h.index, h.start)]
 
-    no_fee_msgs = {h.index for h in has(item, "no_fee", agent)}
-    fee_msgs = {h.index for h in has(item, "fee", agent) if h.index in card_ctx}
-    fee_msgs |= {i for i in agent if i in card_ctx and (FEE_PERCENT.search(p.text(i)) or FEE_PAYER.search(p.text(i)))}
-    fee_msgs -= no_fee_msgs
-    card_fee = sorted(i for i in fee_msgs if not about_installment(i))
-    inst_fee = sorted(i for i in fee_msgs if about_installment(i))
+    # a fee and a no-fee statement in the same message: the fee counts when it sits in another clause
+    # (信用卡要多收2个点，换借记卡付就不多收了 - the no-fee is the debit-card alternative)
+    no_fee_at = [(h.index, _clause_span(p.text(h.index), h.start)) for h in has(item, "no_fee", agent)]
+
+    def fee_live(i: int, pos: int) -> bool:
+        span = _clause_span(p.text(i), pos)
+        return i in card_ctx and not any(j == i and sp == span for j, sp in no_fee_at)
+
+    fee_msgs = {h.index for h in has(item, "fee", agent) if fee_live(h.index, h.start)}
+    fee_msgs |= {i for i in agent for rx in (FEE_PERCENT, FEE_PAYER) for m in rx.finditer(p.text(i)) if fee_live(i, m.start())}
+    card_fee = sorted(i for i in fee_msgs if not _installment_fee(p.text(i)))
+    inst_fee = sorted(i for i in fee_msgs if _installment_fee(p.text(i)))
 
     support = has(item, "support", agent)
     no_fee = has(item, "no_fee", agent)
     gen_yes = [h for h in has(item, "generic_yes", [*ans_card, *ans_inst]) if not p.text(h.index)[:h.start].endswith("只")]
     yes_msgs = {h.index for h in support} | {h.index for h in gen_yes}
-    gen_no = [h for h in has(item, "generic_no", ans_card) if h.index not in yes_msgs]
-    inst_no = [h for h in has(item, "generic_no", ans_inst) if h.index not in yes_msgs]
+    # a "no" answering "does it cost extra?" says there is no fee, not that cards are refused
+    q_fee = [i for i in buyer if FEE_QUESTION.search(p.text(i))]
+    fee_answers = set(replies_to(item, q_fee, limit=1))
+    gen_no = [h for h in has(item, "generic_no", ans_card) if h.index not in yes_msgs | fee_answers
+              and _refusal_ok(p.text(h.index), h.start, h.start + len(h.cue))]
+    inst_no = [h for h in has(item, "generic_no", ans_inst) if h.index not in yes_msgs | fee_answers
+               and _refusal_ok(p.text(h.index), h.start, h.start + len(h.cue))]
 
-    if hard_refuse:
-        return verdict(item, "violation", 0.9, [h.index for h in hard_refuse],
-                       f"客服拒绝买家用信用卡/信用支付付款（“{hard_refuse[0].cue}”），天猫店铺默认须支持信用卡支付")
+    # "用储蓄卡付就不收" next to a fee demand is the way to avoid the fee: the violation is the fee
+    outright = [h for h in hard_refuse if h.cue not in debit] if card_fee else hard_refuse
+    if outright and card_fee:
+        return verdict(item, "violation", 0.9, sorted({h.index for h in outright} | set(card_fee)),
+                       f"客服拒绝买家用信用卡付款（“{outright[0].cue}”），并要求买家承担信用卡手续费，"
+                       "天猫店铺默认须支持信用卡支付，手续费应由商家承担")
+    if outright:
+        return verdict(item, "violation", 0.9, [h.index for h in outright],
+                       f"客服拒绝买家用信用卡/信用支付付款（“{outright[0].cue}”），天猫店铺默认须支持信用卡支付")
     if card_fee:
         return verdict(item, "violation", 0.85, card_fee,
-                       "客服要求买家承担信用卡手续费或加价，信用卡手续费应由商家承担")
+                       f"客服要求买家承担信用卡手续费或加价（“{_fee_clause(p.text(card_fee[0]))}”），信用卡手续费应由商家承担")
     if gen_no:
         idx = sorted({h.index for h in gen_no})
         if all(i in bank for i in idx):
@@ -261,7 +371,8 @@ def cod_refusal(item: JudgeItem) -> Verdict:
     system = all_indices(item, ("system",))
     cod = _cod_fact(item)
     offered = has(item, "offered", [*every_agent, *system])
-    offers = cod is True or bool(offered)
+    placed = has(item, "buyer_placed", all_indices(item, ("buyer",)))
+    offers = cod is True or bool(offered) or bool(placed)
     cod_ctx = cod is True or bool(cue_hits(item, "cod", all_indices(item, (*SHOP, "buyer", "system"))))
 
     # a seller close of a COD order, and whether the ordering account asked for it

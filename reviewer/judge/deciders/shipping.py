@@ -13,7 +13,7 @@ from datetime import datetime
 from ...models import Verdict
 from ..base import JudgeItem
 from ..offline import all_indices, decides, trigger_indices, verdict, window_indices
-from .payment import SHOP, clause_negated, cue_hits, has, replies_to
+from .payment import SHOP, Hit, clause_negated, cue_hits, has, replies_to
 
 CONDITIONAL_FREE = re.compile(r"满\s*\S{0,6}$")
 # postage the buyer is told to pay: 运费得您自己出, 您补一下邮费, 还差8元运费
@@ -23,6 +23,8 @@ POSTAGE_CHARGE = re.compile(
     r"|(还差|差)\s*(\d+|[一二两三四五六七八九十]+)\s*(元|块)|(运费|邮费)[^,，。!！?？]{0,3}另算|补了才|补完才|先补")
 # the agent speaking of this buyer's own address (您这边是新疆, 你的地址属于偏远地区)
 YOU = re.compile(r"(您|你|亲)(这边|那边|这里|那里|的地址|地址|的收货地址|收货地址|是|在|属于)|收货地址(是|在|属于)")
+SCOPE_BREAK = re.compile(r"[,，。.!！?？;；\n~～()（）]")
+GENERIC_REMOTE = {"偏远", "边远", "偏僻", "山区", "乡镇", "农村", "海岛", "岛上"}
 EXTRA_AMOUNT = re.compile(r"(补|加|另付|多付|再付|另收|多收|贵)[^,，。!！?？]{0,6}(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*(元|块|r|rmb)")
 
 
@@ -70,7 +72,23 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
     buyer_remote = bool(has(item, "remote", buyer))
     addressed = {i for i in agent if YOU.search(p.text(i)) and has(item, "remote", [i])}
     policy = has(item, "policy_exclusion", agent)
-    policy_demand = [h for h in policy if buyer_remote or h.index in addressed]
+    buyer_regions = {h.cue for h in has(item, "remote", buyer)}
+
+    def excludes_buyer(h: Hit) -> bool:
+        """The exclusion names the buyer's own area (or remote areas in general), not only other regions:
+        "全国包邮（港澳台除外）" said to a buyer in 青海 excludes nobody in this chat."""
+        text = p.text(h.index)
+        lo, hi = max(0, h.start - 16), min(len(text), h.start + len(h.cue) + 12)
+        for m in SCOPE_BREAK.finditer(text, lo, h.start):
+            lo = m.end()
+        m = SCOPE_BREAK.search(text, h.start + len(h.cue), hi)
+        scope = text[lo:m.start() if m else hi]
+        named = {c for c in buyer_regions | set(item.rule.norm_cues.get("remote", [])) if c in scope}
+        if not named or named & GENERIC_REMOTE:
+            return True
+        return bool(named & buyer_regions)
+
+    policy_demand = [h for h in policy if (buyer_remote and excludes_buyer(h)) or h.index in addressed]
     policy_only = [h for h in policy if h not in policy_demand]
     sur_idx = sorted({h.index for h in sur} | charged | {h.index for h in policy_demand})
     # a message that says "no need to pay" is read as the negative answer unless it also names an exclusion
