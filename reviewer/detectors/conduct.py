@@ -50,7 +50,13 @@ ACK = re.compile(rf"^(?:{ACK_WORD})+$")
 NUDGE = re.compile(r"^(在吗|在不在|在不|有人吗|有人在吗|人呢|客服呢|客服在吗|哈喽|hello|hi|你好|您好|亲|在)[吗呢啊?？!！。~～]*$")
 # the buyer says the last reply missed the point (我问的是…, 答非所问, 又是这句): structure, not an instruction
 OBJECTION = re.compile(r"我(是|就是|只是)?问(的是|你|的)?|不是问|唔系问|系问|问的是|答非所问|没回答|不回答|回答我|你没看|看清楚|"
-                       r"别复制|复制粘贴|又是这句|还是这句|就会这一?句|只会这一?句|都这一?句|同一句|机器人|自动回复|说人话")
+                       r"别复制|复制粘贴|又是这句|还是这句|就会这一?句|只会这一?句|都这一?句|同一句|机器人|自动回复|说人话|"
+                       # the buyer corrects what the reply assumed (我不是无理由 是坏的, 不是要退 是要换)
+                       r"^(我|我的|我说的|我要的)?(不是|唔系|并不是|又不是)[^，,。！？!?]{1,10}[，,\s]*(是|而是|系|我是)")
+# indignation that asks nothing (什么态度, 有你这样做生意的吗, 搞什么鬼): not a question left for the agent to answer
+RHETORICAL = re.compile(r"(什么|啥|咩|乜)(态度|服务|破|玩意|鬼|垃圾|店啊|人啊|东西啊)|搞什么|有没有搞错|搞没搞错|开什么玩笑|"
+                        r"有(你|你们|您|这样|这么)[^，,。！？!?]{0,8}的(吗|么|嘛)|像话吗|像话么|讲不讲理|讲不讲道理|还有没有天理|"
+                        r"有意思吗|好意思吗|是人吗|怎么(能|可以|会)?这样|(就|只)会复制|(就|只)会(说|发|回)这")
 # a buyer message that tries to instruct the reviewer is not part of the conversation's structure
 INJECTION = re.compile(r"(忽略|无视|忘记|忘掉).{0,12}(指令|规则|提示|以上|之前|上面)|system\s*[:：]|系统提示|"
                        r"(判定|判断|认定|标记|评为|视为).{0,12}(合规|违规)|(本|此|这个|该|整个)(对话|会话|聊天).{0,8}(合规|违规)|"
@@ -79,6 +85,16 @@ def is_question(text: str) -> bool:
     if QUESTION_WORDS.search(n) or CHOICE.search(n):
         return True
     return bool(QUESTION_END.search(canon(text)))
+
+
+def is_rhetorical(text: str) -> bool:
+    """什么态度 / 有你们这样做生意的吗: a complaint in question form; nothing is asked once it is set aside."""
+    n = norm(text)
+    if not RHETORICAL.search(n):
+        return False
+    rest = RHETORICAL.sub("", n)
+    rest = re.sub(r"^(你们|你|您|这|这是|真是|简直)+", "", canon(rest))
+    return not is_question(rest) if canon(rest) else True
 
 
 def is_nudge(text: str) -> bool:
@@ -118,7 +134,10 @@ HOLDING = re.compile(r"请?稍等|请?稍候|稍等片刻|马上为您查|马上
                      r"感谢您的耐心|感谢耐心|耐心等待|耐心等一下|耐心等等|已经在处理|在处理了|反馈一下|反馈给|去问|去查|"
                      r"等一下|回复您|答复您|查询|帮您看|给您看|为您看|我看看|我看一下|我看下|关于您反映的|针对您反映的|您反映的问题|关于您的问题|您的问题|您说的问题|"
                      r"您说的情况|您的情况|问题已收到|已收到|已收到您的|收到您的|已记录|已经记录|已登记|已经登记|已反馈|已经反馈|"
-                     r"加急处理|加急|尽快处理|尽快为您处理|会尽快|正在[\u4e00-\u9fa5]{0,4}处理|处理中|跟进|专员会?联系您")
+                     r"加急处理|加急|尽快处理|尽快为您处理|会尽快|正在[\u4e00-\u9fa5]{0,4}处理|处理中|跟进|专员会?联系您|"
+                     # a hand-off to someone else, with no answer (售后专员会尽快联系您, 同事稍后回复你)
+                     r"(专员|同事|主管|售后|工作人员|技术|师傅|客服)(会|将|稍后|随后|尽快|马上|一会儿?|很快|晚点|之后|再)*"
+                     r"(联系|回复|回电|致电|跟进|处理|答复)(您|你)?")
 APOLOGY = re.compile(r"给您带来不便|给您带来的不便|带来不便|还请您?见谅|请您?谅解|敬请谅解|还请谅解|见谅|非常抱歉|十分抱歉|很抱歉|抱歉|"
                      r"不好意思|对不起|理解您的心情|您的心情我?理解|理解您|辛苦您了|让您久等了|久等了")
 CLOSING = re.compile(r"还有其他|还有什么|其他问题|其它问题|别的问题|祝您|生活愉快|购物愉快|再见|感谢您的支持|感谢支持|感谢光临|"
@@ -384,6 +403,8 @@ def repeated_agent_reply(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
                 "answered_by_other_reply": other,
                 "answered_before_next_repeat": later,
                 "buyer_objected_after": objected,
+                # the buyer said the previous (identical) reply missed the point, and got it again
+                "prompt_objects": bool(n) and any(OBJECTION.search(norm(buyers[k])) for k in prompt_idx),
             })
             if prompt:
                 prev_prompt = prompt
@@ -408,7 +429,7 @@ def unanswered_final_question(p: Prepared, t: DetectorTrigger) -> list[DetectorH
     answers = [i for i, m in enumerate(msgs) if m.role == "agent" and reply_kind(m.text) in ("other", "request")]
     last_answer = max(answers, default=-1)
     # buyer questions after the last real answer
-    open_q = [i for i in buyers if i > last_answer and is_question(btext[i])]
+    open_q = [i for i in buyers if i > last_answer and is_question(btext[i]) and not is_rhetorical(btext[i])]
     if not open_q:
         return []
     real = [i for i in open_q if not is_nudge(btext[i])]

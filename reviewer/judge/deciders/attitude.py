@@ -46,7 +46,8 @@ def _alnum(text: str, k: int) -> bool:
     return 0 <= k < len(text) and text[k].isascii() and text[k].isalnum()
 
 
-def hits(item: JudgeItem, name: str, indices: list[int], masked: dict[int, str]) -> list[tuple[int, str, int]]:
+def hits(item: JudgeItem, name: str, indices: list[int], masked: dict[int, str],
+         lookback: int = 5) -> list[tuple[int, str, int]]:
     """(message index, cue, start) for each cue of list ``name`` that is neither negated nor quoted."""
     cues = item.rule.norm_cues.get(name, [])
     quotes = item.rule.norm_cues.get("quote", [])
@@ -59,7 +60,7 @@ def hits(item: JudgeItem, name: str, indices: list[int], masked: dict[int, str])
                 before = clause_before(text, s)
                 if c.isascii() and c.isalpha() and (_alnum(text, s - 1) or _alnum(text, s + len(c))):
                     pass  # sb inside usb: ASCII cues count as whole words only
-                elif not negated(text, s) and not any(q in before for q in quotes):
+                elif not negated(text, s, lookback) and not any(q in before for q in quotes):
                     out.append((i, c, s))
                 s = text.find(c, s + 1)
     return out
@@ -73,7 +74,17 @@ DARE = re.compile(r"(差评|投诉|举报|曝光|闹|退货|退款)[^，。！�
 RHETORIC_BLAME = re.compile(r"自己不会[^，。！？!?]{0,6}(吗|么|啊|嘛)|不会自己[^，。！？!?]{0,6}(吗|么|啊|嘛)")
 # brush-off: 嫌贵就别买, 嫌差就滚
 BRUSH_OFF = re.compile(r"嫌[^，。！？!?]{1,3}就(别|滚|去|不要)|滚[!！。~～]*$")
-REPEAT_THREAT = re.compile(r"再(闹|骂|吵|烦|催|这样|bb|逼逼|啰嗦|废话|问)[^，。！？!?]{0,8}(拉黑|黑名单|不客气|报警|举报|投诉|告|封|别怪)")
+REPEAT_THREAT = re.compile(r"再(来|嚟|敢|继续)?(闹|骂|吵|烦|催|这样|bb|逼逼|啰嗦|废话|问)[^，。！？!?]{0,8}"
+                           r"(拉黑|黑名单|不客气|报警|举报|投诉|告|封|别怪|block|屏蔽)")
+# the same answer however often the buyer asks (你问十次都一样, 催几遍也没用): the buyer's concern is brushed off
+ASKED_IN_VAIN = re.compile(r"(问|说|催|讲|找)[一二两三四五六七八九十百千几多少0-9]+(次|遍|回)[^，。！？!?]{0,3}(也|都|还)"
+                           r"[^，。！？!?]{0,3}(一样|没用|没有用|这样|是这样|白搭|没辙)")
+# leave it (你咁钟意投诉就唔好喺度买, 不满意就别在我们家买, 嫌贵去别家): a brush-off told to the buyer
+GO_AWAY = re.compile(r"就(别|不要|唔好|甭|莫)(在|喺|来|再)?[^，。！？!?]{0,4}买|嫌[^，。！？!?]{1,4}(可以|你|您)?(就)?(去|找)"
+                     r"(别家|别的|别人|其他|其它)|^随便[啦吧呗咯你您了!！。~～]*$|爱(?P<v>[\u4e00-\u9fa5])不(?P=v)")
+# "didn't you read it yourself": 自己下单不看清楚, 您自己没注意尺码表 (not in a condition: 如果自己不会装…)
+SELF_FAULT = re.compile(r"(你|您)?自己[^，。！？!?]{0,8}(不|没|没有)(看|注意|留意|核对|检查|仔细|问)")
+CONDITION = re.compile(r"如果|要是|假如|万一|的话|若|建议|可以|麻烦|请")
 # laughter counts once however it is written (哈哈哈 + 😂 is one cue, not two)
 LAUGH = {"哈哈哈", "🤣", "😂", "😅", "笑死"}
 
@@ -93,16 +104,26 @@ def attitude_abusive(item: JudgeItem) -> Verdict:
     neutral = item.rule.norm_cues.get("neutral", [])
     masked = {i: mask(p.text(i), neutral) for i in agent}
     strong = hits(item, "insult", agent, masked) + hits(item, "dismiss", agent, masked) + hits(item, "threat", agent, masked)
+    strong += hits(item, "sarcasm", agent, masked, 1)
     for i in agent:
-        for rx in (YOU_INSULT, DARE, REPEAT_THREAT, BRUSH_OFF):
+        clauses = [c for c in re.split(r"[，,。！？!?；;\s]+", masked[i]) if c]
+        for c in clauses:
+            if GO_AWAY.search(c) and c.startswith("随便"):
+                strong.append((i, c, masked[i].find(c)))
+        for rx in (YOU_INSULT, DARE, REPEAT_THREAT, BRUSH_OFF, ASKED_IN_VAIN, GO_AWAY):
             for m in rx.finditer(masked[i]):
+                if m.group(0).startswith("随便"):
+                    continue  # whole-message 随便 is handled clause by clause above
                 if not negated(masked[i], m.start()) and not any(
                         q in clause_before(masked[i], m.start()) for q in item.rule.norm_cues.get("quote", [])):
                     strong.append((i, m.group(0), m.start()))
-    blame = hits(item, "blame", agent, masked)
+    blame = hits(item, "blame", agent, masked) + hits(item, "blame_rhetorical", agent, masked, 1)
     for i in agent:
         for m in RHETORIC_BLAME.finditer(masked[i]):
             blame.append((i, m.group(0), m.start()))
+        for m in SELF_FAULT.finditer(masked[i]):
+            if not CONDITION.search(clause_before(masked[i], m.start()) + m.group(0)):
+                blame.append((i, m.group(0), m.start()))
     mock = hits(item, "mock", agent, masked)
     if strong:
         ev = sorted({h[0] for h in strong} | {h[0] for h in blame})
@@ -158,8 +179,13 @@ def attitude_mechanical(item: JudgeItem) -> Verdict:
             if not o.get("prompt") or o.get("prompt_is_nudge") or o.get("answered_by_other_reply"):
                 continue
             if kind == "other":
-                missed = o.get("reply_addresses_prompt") is False or o.get("buyer_objected_after")
-                if o.get("prompt_is_question") and missed:
+                missed = o.get("reply_addresses_prompt") is False or o.get("buyer_objected_after") or \
+                    o.get("prompt_objects")
+                # a complaint (扣子是坏的) or a correction (我不是无理由) asks for a reply as much as a question does,
+                # once the buyer has said the canned line misses it
+                asks = o.get("prompt_is_question") or (o.get("prompt_needs_answer") and (
+                    o.get("buyer_objected_after") or o.get("prompt_objects")))
+                if asks and missed:
                     bad.append((n, o))
             elif o.get("prompt_is_question") and not o.get("answered_before_next_repeat"):
                 bad.append((n, o))
@@ -177,7 +203,7 @@ def attitude_mechanical(item: JudgeItem) -> Verdict:
         text = str(cl.get("text", ""))[:30]
         label = {"greeting": "问候语", "holding": "“稍等/查询中”类话术", "closing": "结束语",
                  "apology": "致歉话术"}.get(kind, "同一句话术")
-        first_asked = bool(occ and occ[0].get("prompt_is_question"))
+        first_asked = bool(occ and (occ[0].get("prompt_is_question") or bad[0][0] == 0))
         if len(bad) >= 2 or (kind == "other" and (new_q or objected) and first_asked):
             conf = 0.85 if len(bad) >= 2 else 0.75
             findings.append((conf, ids, f"客服把{label}“{text}”重复发送{cl.get('count')}次，买家问的是不同的问题，"

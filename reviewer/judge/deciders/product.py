@@ -15,6 +15,22 @@ from .attitude import mask, negated
 COMPARE = re.compile(r"(跟|和|与|同|比)(正品|正版|真品|正货|真货|原版|大牌|专柜的?|官方的?|原装的?)(货|款|的)?[^，。！？!?,]{0,8}?"
                      r"(一样|没差|没啥差|差不多|没区别|没什么区别|无差别|区别不大|差别不大|差别|区别|不一样|一个|同一|几乎|有点差|有一点|"
                      r"看不出|相同|媲美|一比一)")
+# the genuine article named first, then compared with the shop's own goods (专柜货和我们这个肯定有区别)
+COMPARE_REV = re.compile(r"(正品|正版|真品|正货|真货|原版|专柜货?的?|官方的?|官网的?|原装的?|原厂的?)(跟|和|与|同|比)"
+                         r"(我们|我家|咱们?|本店|我这|这个|这款|这边|这些|这双|这件|这瓶|这台)[^，。！？!?,]{0,10}?"
+                         r"(有区别|有差别|有差距|有差异|有不同|不一样|不同|区别|差别|差距|差异|比不了|没法比|不能比)")
+# a hedge with a degree word inside (不太清楚, 不是很确定, 不敢百分百保证, 没法完全确定)
+HEDGE_RX = re.compile(r"(不|没|没法|无法|不能|不敢|没办法)(太|大|是很|是太|怎么|是特别|敢|能|好)?(百分之?百|100%|完全|绝对|十足|全|一定)?"
+                      r"(确定|肯定|保证|清楚|了解|知道|承诺|确认)|(不敢|不好|没法|不能|无法)(百分之?百|100%|完全|绝对)?(说|讲)(?!谎)")
+# a rhetorical question or expectation that makes "genuine" unlikely (还指望是原装, 怎么可能是正品, 能是正品吗)
+DOUBT_BEFORE = re.compile(r"(还指望|指望|还想|还要求|还奢望|奢望|还期待|怎么可能|哪可能|怎么会|哪会|哪里会|岂能|不可能|别指望|"
+                          r"别想|想多了)[^，。！？!?,]{0,4}$")
+DOUBT_AFTER = re.compile(r"^[的货了啦]*(吗|么|嘛)|^[的货]*[?？]")
+# "if you care about genuine, go to the counter": the shop points away from its own goods for the real thing
+GO_ELSEWHERE = re.compile(r"(要|想要|追求|在意|介意|纠结|担心|在乎)[^，。！？!?,]{0,4}(正品|真假|真伪|原装|正版)[^，。！？!?]{0,8}?"
+                          r"(去|到)[^，。！？!?,]{0,3}(专柜|官方|官网|实体店|品牌店|旗舰店|线下)")
+# the agent talks about its own goods again (外面很多高仿，我们家…): ends the other-shop scope
+SELF = re.compile(r"我们|我家|咱们?|本店|小店|我这|自家|店里")
 # a rhetorical question that denies (怎么可能是假的)
 RHETORICAL = re.compile(r"怎么可能|哪可能|怎么会|哪会|哪里会|哪里是|哪是|岂会|岂能")
 # fake words that also name fakes in general (假的扫不出来); descriptors such as 原单, 华强北 always describe the goods
@@ -77,25 +93,39 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
     topic_agent = False
     for i in agent:
         text = masked[i]
+        other_scope = False  # other shops were named earlier in this message and the agent has not come back to its own
         for lo, hi in _clauses(text):
             clause = text[lo:hi]
-            other = any(w in clause for w in cues.get("other_shop", []))
+            named_other = any(w in clause for w in cues.get("other_shop", []))
+            if named_other:
+                other_scope = True
+            elif SELF.search(clause):
+                other_scope = False
+            other = named_other or other_scope
             cond = any(w in clause for w in cues.get("conditional", []))
             genuine = _find(text, cues.get("genuine", []), lo, hi)
             fakes = _find(text, cues.get("fake", []), lo, hi)
             fakes_weak = _find(text, cues.get("fake_weak", []), lo, hi)
             if genuine or fakes or fakes_weak:
                 topic_agent = True
-            hedges = [h for h in _find(text, cues.get("hedge", []), lo, hi) if not ("的话" in clause and cond)]
+            hedges = _find(text, cues.get("hedge", []), lo, hi)
+            hedges += [(m.group(0), lo + m.start()) for m in HEDGE_RX.finditer(clause)
+                       if not any(hs <= lo + m.start() < hs + len(h) for h, hs in hedges)]
+            hedges = [h for h in hedges if not ("的话" in clause and cond)]
             weak_hedges = _find(text, cues.get("hedge_weak", []), lo, hi)
             # a hedge or a negator on a genuine word
             for w, s in genuine:
                 if other:
                     continue
-                if hedges:
+                if negated(text, s, 3) and RHETORICAL.search(text[lo:s]):
+                    asserts.append((i, text[lo:s + len(w)].strip()[-12:]))  # 怎么会不是正品: a denial of doubt
+                elif hedges:
                     strong.append((i, f"{hedges[0][0]}…{w}"))
                 elif negated(text, s, 3) and not cond:
                     strong.append((i, text[max(lo, s - 3):s + len(w)]))
+                elif DOUBT_BEFORE.search(text[lo:s]) or DOUBT_AFTER.search(text[s + len(w):hi]) and \
+                        re.search(r"(能|会|可能)(是|有)?[^，。！？!?,]{0,2}$", text[lo:s]):
+                    strong.append((i, "“" + text[lo:hi].strip()[:16]))  # “ marks an echo that an assertion overrides
                 elif any(hs < s for _, hs in weak_hedges) and not cond:
                     weak.append((i, f"{weak_hedges[0][0]}…{w}"))
             for w, s in fakes:
@@ -106,8 +136,11 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
                 if other or cond or negated(text, s, 6):
                     continue
                 weak.append((i, w))
-            m = COMPARE.search(clause)
+            m = COMPARE.search(clause) or COMPARE_REV.search(clause)
             if m and not other and not negated(text, lo + m.start(), 6):
+                strong.append((i, m.group(0)))
+            m = GO_ELSEWHERE.search(clause)
+            if m and not other:
                 strong.append((i, m.group(0)))
             for w, s in _find(text, cues.get("assert", []), lo, hi):
                 if w in WEAK_ASSERT:
@@ -118,15 +151,19 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
                     # 不敢打包票 / 没有授权 / 不保真: a refused guarantee is doubt
                     if not (other or cond):
                         found = (i, text[max(lo, s - 3):s + len(w)])
-                        if genuine or hedges:
+                        own_hedges = [h for h, hs in hedges if hs + len(h) <= s - 6 or hs >= s + len(w)]
+                        if genuine or own_hedges:
                             strong.append(found)
                         else:
                             refused.append(found)
-                elif not hedges and not any(hs < s for _, hs in weak_hedges):
+                elif not hedges and not any(hs < s for _, hs in weak_hedges) and not DOUBT_BEFORE.search(text[lo:s]) \
+                        and not (DOUBT_AFTER.search(text[s + len(w):hi]) and re.search(r"(能|会)$", text[lo:s])):
                     asserts.append((i, w))
     # generic fake words in a message that firmly asserts the goods are genuine talk about fakes in general
     firm = {i for i, w in asserts if w not in WEAK_ASSERT}
-    strong = [(i, w) for i, w in strong if not (i in firm and w in GENERIC_FAKE)]
+    # a rhetorical "能是正品吗？" in a message that goes on to assert (当然是，有授权书) echoes the buyer's question
+    strong = [(i, w) for i, w in strong if not (i in firm and (w in GENERIC_FAKE or w.startswith("“")))]
+    strong = [(i, w.lstrip("“")) for i, w in strong]
     # where authenticity is the topic: the buyer asked, or the agent used the words
     asked = [i for i in buyer if any(w in masked[i] for w in cues.get("ask", [])) and is_question(p.conv.messages[i].text)]
     topic = topic_agent or bool(asked)
@@ -145,7 +182,7 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
                 text = masked[i]
                 if i in assert_msgs:
                     break
-                hs = [h for h in _find(text, cues.get("hedge", []))
+                hs = [h for h in _find(text, cues.get("hedge", [])) + [(m.group(0), m.start()) for m in HEDGE_RX.finditer(text)]
                       if (not negated(text, h[1], 2) or h[0].startswith(("不", "没", "无")))
                       and not _off_topic(text, h[1])]
                 if hs:
