@@ -71,6 +71,11 @@ ADDRESS = re.compile(
 ADDRESS_PHRASE = re.compile(
     r"(?:地址|住址|收货地|住在|家在)(?:是|为|在|:|：)\s*"
     r"(?!哪|什么|啥|多少|对|正确|错|您|你|订单|页面|详情|下单|系统|后台|这边|修改|更改|填写|核对)[^,，。!！?？\s]{3,}")
+# a place the order goes to, said in words without a street number (收货是在成都武侯区那边, 寄去深圳南山区)
+PLACE_TOLD = re.compile(
+    rf"(?:收货|收件|寄|发|送|地址|住)[^,，。!！?？]{{0,4}}(?:在|到|往|去|是|系|喺)(?!哪|什么|啥|多少|哪里|您|你)"
+    rf"[{CJK}]{{2,8}}(?:省|市|区|县|镇|乡|村|路|街|小区|花园|大厦)"
+    rf"|(?:寄|发|送)(?:去|到|往)(?!哪|什么|啥)[{CJK}]{{2,12}}\d+\s*(?:号|楼|栋|幢|座|室|单元)")
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范"
             "金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章"
             "鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾"
@@ -83,7 +88,7 @@ NAME = re.compile(
     rf"|(?:寄给|发给|送给|收件人|收货人|签收人|联系人|下单人)(?:是|为|叫|:|：)?\s*(?!{NOT_NAMES})[{SURNAMES}]"
     rf"(?:[{CJK}]{{1,2}}|[*xX]{{1,2}}|先生|女士|小姐)"
     rf"|(?<![{CJK}])[{SURNAMES}][*]{{1,3}}"
-    rf"|(?:收件人|收货人|签收人|联系人|下单人|他|她|对方)[^,，。!！?？]{{0,2}}姓[{SURNAMES}]"
+    rf"|(?:收件人|收货人|签收人|联系人|下单人|他|她|对方)[^,，。!！?？]{{0,4}}姓[{SURNAMES}]"
     r"|(?:收件人|收货人|签收人|联系人|下单人|姓名|名字|寄给|发给)[^,，。!！?？]{0,4}\[姓名x?\d*\]")
 NAME_PLACEHOLDER = re.compile(r"\[姓名x?\d*\]")
 # the shop's own or a third party's contact data is not the order's personal data
@@ -91,8 +96,8 @@ SHOP_CONTACT = re.compile(
     r"退货地址|退回地址|寄回|退回到|寄到我们|发到我们|售后地址|仓库地址|我们的地址|我们地址|公司地址|店铺地址|门店|"
     r"客服电话|售后电话|服务电话|热线|400|配送员|快递员|派送员|快递小哥|小哥|师傅|网点|站点|厂家|安装电话|维修|"
     r"服务中心|营业厅|官方电话|官网|我们的电话|我的电话|店长电话|发件地址|发货地")
-AFFIRM = re.compile(r"^(?:亲|亲亲|您好|宝|宝宝)?[,，~\s]*(?:是的|对的|对(?!不起)|没错|嗯|正确|一致|核对无误|没问题|是这个|是这样)"
-                    r"|^[^,，。!！?？]{0,6}?(?<![不没])(?:没错|对的|是的|正确的|一致的|无误|是这个地址|是这个号)")
+AFFIRM = re.compile(r"^(?:亲|亲亲|您好|宝|宝宝)?[,，~\s]*(?:是的|对的|对(?!不起)|没错|冇错|无错|系嘅|系呀|系啊|系咪|啱|嗯|正确|一致|核对无误|没问题|是这个|是这样|yes|yep|yeah|right|correct|bingo)"
+                    r"|^[^,，。!！?？]{0,6}?(?<![不没])(?:没错|冇错|对的|是的|系嘅|正确的|一致的|无误|是这个地址|是这个号|就是这个|就是这里)")
 
 RELATIONS = (r"朋友|家人|家里人|老公|老婆|妻子|丈夫|爱人|媳妇|男朋友|女朋友|男友|女友|对象|妈妈|母亲|爸爸|父亲|"
              r"儿子|女儿|孩子|哥哥|姐姐|弟弟|妹妹|同事|室友|舍友|同学|亲戚|表哥|表姐|表弟|表妹|闺蜜|领导|老板|"
@@ -100,6 +105,9 @@ RELATIONS = (r"朋友|家人|家里人|老公|老婆|妻子|丈夫|爱人|媳妇
 ACCOUNT = r"账号|帐号|账户|旺旺|id|会员名|号"
 IMPOSTOR = re.compile(
     rf"我是(?:他|她|ta|他们|她们|那个|原来|之前|刚才|下单人|下单的人|买家|收件人|收货人)?的?(?:{RELATIONS})"
+    rf"|我系[^,，。!！?？]{{0,8}}(?:嘅|的)(?:{RELATIONS})"
+    rf"|我是[^,，。!！?？是给送买]{{1,8}}的(?:{RELATIONS})"
+    rf"|(?:^|[,，。!！?？\s])(?:我的?|是我)(?:{RELATIONS})(?:用|在|拿|登)?[^,，。!！?？给帮替]{{0,5}}(?:拍的|买的|下的单|下单的|拍了|下了单)"
     rf"|(?:{RELATIONS})的(?:{ACCOUNT})"
     rf"|(?:用|借|拿)了?(?:我)?(?:{RELATIONS}|别人|他人|其他人|另一个人)的(?:{ACCOUNT}|手机)"
     rf"|换了?(?:一个|个|新)?(?:{ACCOUNT})(?!码)|另(?:一|外一?)个(?:账号|帐号|账户|旺旺|id|会员名)"
@@ -109,7 +117,20 @@ IMPOSTOR = re.compile(
     rf"|我是(?:原来|之前|刚才|刚刚|那个)(?:那个)?(?:买家|下单|拍|客户|顾客)"
     rf"|我就是[^,，。!！?？]{{0,6}}(?:本人|买家|下单)"
     rf"|(?:帮|替|代)(?:我)?(?:{RELATIONS}|他|她|ta|别人)(?:查|问|看|核对|确认|取消|关闭|关掉|撤销|改|拿)"
-    rf"|(?:他|她|ta|我{RELATIONS})的(?:地址|电话|手机|收货|信息|名字|姓名|订单|单子)")
+    rf"|(?:他|她|ta|我{RELATIONS})的(?:地址|电话|手机|收货|信息|名字|姓名|订单|单子)"
+    rf"|(?:他|她|ta|我的?(?:{RELATIONS}))(?:的|嘅|嗰|𠮶|那|果|个)(?:张|个|笔)?(?:单|订单|单子|地址|电话|收货)")
+
+
+# the buyer asks for a name; the agent's short answer is the name itself ("叫周晓梅哦", "是姓陈的")
+ASKS_NAME = re.compile(r"(?:收件人|收货人|签收人|下单人|名字|姓名)[^,，。!！]{0,4}(?:什么|啥|谁|咩|乜|哪位|来着|是[?？])"
+                       r"|(?:谁|边个)(?:收|签|下单|拍)")
+NAME_ANSWER = re.compile(rf"^(?:亲|亲亲|您好|宝)?[,，~\s]*(?:叫|是|系|写的是|填的是|收件人是|名字是)?(?:姓)?[{SURNAMES}]"
+                         rf"[{CJK}*xX]{{0,2}}(?:哦|哈|呢|啊|喔|的|先生|女士|小姐|[,，。!！~～\s]|$)")
+
+
+def name_answer(question: str, reply: str) -> bool:
+    """Is the agent's reply to a buyer's question for a name the name itself?"""
+    return bool(ASKS_NAME.search(soft(question))) and bool(NAME_ANSWER.search(soft(reply).strip()))
 
 
 def pii_kinds(text: str) -> list[str]:
@@ -120,7 +141,7 @@ def pii_kinds(text: str) -> list[str]:
     kinds = [k for k, rx in (("phone", PHONE), ("id_number", ID_NUMBER), ("address", ADDRESS), ("name", NAME),
                              ("name_placeholder", NAME_PLACEHOLDER))
              if rx.search(s) or rx.search(compact)]
-    if not kinds and ADDRESS_PHRASE.search(s):
+    if not kinds and (ADDRESS_PHRASE.search(s) or PLACE_TOLD.search(s)):
         kinds.append("address_phrase")
     return kinds
 
@@ -167,6 +188,7 @@ def personal_data_in_agent_message(p: Prepared, t: DetectorTrigger) -> list[Dete
     confirmed: list[str] = []
     impostor: list[str] = []
     last_buyer_pii = -10
+    last_buyer = ""
     for i, m in enumerate(msgs):
         mid = m.id or ""
         if m.role == "buyer":
@@ -174,10 +196,11 @@ def personal_data_in_agent_message(p: Prepared, t: DetectorTrigger) -> list[Dete
                 impostor.append(mid)
             if pii_kinds(m.text):
                 last_buyer_pii = i
+            last_buyer = m.text
             continue
         if m.role != "agent":
             continue
-        kinds = pii_kinds(m.text)
+        kinds = pii_kinds(m.text) or (["name"] if name_answer(last_buyer, m.text) else [])
         if kinds:
             if is_shop_contact(m.text):
                 shop.append(mid)
@@ -198,17 +221,22 @@ def personal_data_in_agent_message(p: Prepared, t: DetectorTrigger) -> list[Dete
 # ------------------------------------------------------------------ order closes
 
 CLOSE_REQUEST = re.compile(
-    r"(?:取消|关闭|关掉|关了|撤销|撤单|删除|删掉)(?!退款|售后|申请|投诉|退货|换货|订阅|预约|服务单|工单|收藏|关注|自动)"
-    r"|关(?:一个|一单|一下|掉|吧|了吧|单)|不要了|不想要了|不想买了|不买了|不要这[个单]|拍错了?|拍多了|拍重复|重复拍|重拍|退单"
+    r"(?:取消|关闭|关掉|关了|撤销|撤单|删除|删掉|cancel)(?!退款|售后|申请|投诉|退货|换货|订阅|预约|服务单|工单|收藏|关注|自动)"
+    r"|关(?:一个|一单|一下|掉|吧|了吧|单)|不要了|不想要了|唔要|不想买了|不买了|不要这[个单]|拍错了?|拍多了|拍重复|重复拍|重拍|退单"
     r"|只要一[个单份]|留一[个单份]|不需要了|用不着了|(?:下|买|选|填|拍)错|重新(?:下单|下|拍|买|购买)"
     r"|(?:申请了?|要|想|帮我|给我|能|可以|直接)退款|退款吧|退了吧|拦截|拦下|拦回|不要发|别发|先别发|不用发")
-CLOSE_VERB = r"(?:关闭|关掉|关了|取消|撤销|撤掉)"
+# saying what went wrong (拍错了, 填错了, 重新拍) is a request to close only when the buyer does not ask for something
+# else instead: "拍错颜色了 能改成白色吗" asks for a change, not for the order to be closed
+WEAK_CLOSE = re.compile(r"^(?:拍错了?|拍多了|拍重复|重复拍|重拍|(?:下|买|选|填|拍)错|重新(?:下单|下|拍|买|购买))$")
+CHANGE_ASK = re.compile(r"改|换|修改|更改|更换|调整|备注|晚点发|晚几天|延迟发|推迟|先别急|等几天|补拍|加购|合并|要的是|想要的是|"
+                        r"应该是|本来要|本来想要|其实要")
+CLOSE_VERB = r"(?:关闭|关掉|关了|关咗|取消|撤销|撤掉|撤了|撤咗|cancel|close)"
 # the shop says it closes/closed the order (someone of the shop is the subject)
 AGENT_CLOSED = re.compile(
     rf"(?:帮您|给您|帮你|给你|替您|为您|这边|我们|我这边|小妹|妹子|我来|我已|我给|我帮|我把)[^,，。!！?？]{{0,6}}{CLOSE_VERB}")
 # the order is reported closed, without saying who did it
 CLOSED_PASSIVE = re.compile(
-    rf"(?:已|已经)[^,，。!！?？]{{0,6}}{CLOSE_VERB}|(?:关闭|关掉|取消|撤销)了|订单(?:已|已经|被)(?:被)?(?:关闭|取消)"
+    rf"(?:已|已经)[^,，。!！?？]{{0,6}}{CLOSE_VERB}|(?:关闭|关掉|取消|撤销|cancel|close)(?:了|咗|左|掉了)|订单(?:已|已经|被)(?:被)?(?:关闭|取消)"
     r"|交易(?:已|已经|被)?关闭")
 
 
@@ -224,8 +252,11 @@ def close_requests(p: Prepared, order: Order | None) -> list[dict[str, object]]:
         if m.role != "buyer" or is_injection(m.text):
             continue
         text = p.text(i)
-        hit = next((x for x in CLOSE_REQUEST.finditer(text) if not negated_at(text, x.start())
-                    or x.group(0).startswith(("不要", "不想", "不买"))), None)
+        hits = [x for x in CLOSE_REQUEST.finditer(text) if not negated_at(text, x.start())
+                or x.group(0).startswith(("不要", "不想", "不买"))]
+        if hits and all(WEAK_CLOSE.match(x.group(0)) for x in hits) and CHANGE_ASK.search(text):
+            hits = []  # a change asked for, not a close
+        hit = hits[0] if hits else None
         if hit is None:
             continue
         buyer = order.buyer if order is not None else None
@@ -280,6 +311,31 @@ def gift_keys(gifts: list[str]) -> list[str]:
     return sorted(keys, key=lambda k: (-len(k), k))  # deterministic: prompts and cache keys depend on it
 
 
+# the thing promised in the chat: 送一个迷你风扇 -> 迷你风扇 (its last characters then name it later: 风扇)
+PROMISED_THING = re.compile(r"(?:送|赠)(?:您|你|给您|给你)?(?:[一两二三四五六七八九十\d]+)?(?:个|只|双|对|套|份|瓶|支|条|张|件|盒|包|款|把)?"
+                            r"([\u4e00-\u9fff]{2,8})")
+THING_END = re.compile(r"[哦哈呢啦呀的给您你和及与还也就都，。!！?？~～]|作为|当作|一起|给|免费|噢|喔|嘛|吧")
+NOT_THING = re.compile(r"^(?:货|到|达|过去|上门|人|朋友|闺蜜|礼|给)")
+# the agent promises a gift in the chat: 买两件送一条丝巾, 下单就送, 额外送您一个
+CHAT_GIFT_PROMISE = re.compile(r"(?:买[^,，。!！?？]{0,4}|下单|拍下?|就|还|再|额外|加|都|会|另)(?:送|赠)"
+                               r"|(?:送|赠)(?:您|你)?[一两二三四五\d]+(?:个|只|双|对|套|份|瓶|支|条|张|件|盒|包|款|把)")
+
+
+def promised_things(texts: list[str]) -> list[str]:
+    """The things an agent promised as gifts in these messages (送一个迷你风扇 -> 迷你风扇)."""
+    out = []
+    for t in texts:
+        for m in PROMISED_THING.finditer(t):
+            thing = m.group(1)
+            if NOT_THING.match(thing):
+                continue
+            cut = THING_END.search(thing)
+            thing = thing[:cut.start()] if cut else thing
+            if len(thing) >= 2:
+                out.append(thing)
+    return out
+
+
 @detector("promised_gift")
 def promised_gift(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
     """Orders that promise gifts (``gifts``), with every message that names a gift word or the gift itself."""
@@ -293,4 +349,20 @@ def promised_gift(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
         if ids:
             hits.append(DetectorHit(messages=ids, order=o.id, label="promised_gift",
                                     facts={"gifts": o.gifts, "gift_keys": keys}))
+    if any(o.gifts for o in p.conv.orders):
+        return hits
+    # no gift in the order facts: a gift the agent promised in the chat, and every later message that names it
+    msgs = p.conv.messages
+    for i, m in enumerate(msgs):
+        if m.role != "agent" or not CHAT_GIFT_PROMISE.search(p.text(i)):
+            continue
+        keys = gift_keys(promised_things([p.text(i)]))
+        if not keys:
+            continue
+        later = [j for j in range(i + 1, len(msgs)) if msgs[j].role in ("buyer", "agent")
+                 and (any(k in p.text(j) for k in keys) or GIFT_RX.search(p.text(j)))]
+        if later:
+            hits.append(DetectorHit(messages=[m.id or ""] + [msgs[j].id or "" for j in later], label="promised_gift",
+                                    facts={"gifts": [], "chat_gifts": promised_things([p.text(i)]), "gift_keys": keys}))
+            break
     return hits

@@ -17,7 +17,8 @@ from ...models import Order, OrderEvent, Verdict
 from ..base import JudgeItem
 from ..offline import all_indices, decides, find_cues, negated_at, trigger_indices, verdict
 
-NOT_SELLER = re.compile(r"系统|自动|超时|申请的(?:取消|关闭)|无法驳回|(?<![帮给为替])您[^,，。!！?？]{0,4}(?:取消|关闭|关掉)|"
+# 系统 as the closer ("系统自动取消"), not the place the agent did it ("系统那边我们给您取消了")
+NOT_SELLER = re.compile(r"系统(?!那边|这边|后台|里|上)|自动|超时|申请的(?:取消|关闭)|无法驳回|(?<![帮给为替])您[^,，。!！?？]{0,4}(?:取消|关闭|关掉)|"
                         r"买家(?:已经?|自己)?(?:取消|关闭)")
 NOT_ORDER = re.compile(r"退款申请|售后|退货|换货|投诉|工单|服务单|预约|订阅|优惠|活动|窗口|会话|对话|聊天|链接|咨询|申请(?:已经?)(?:取消|撤销)|(?:取消|撤销)了?(?:退款|申请)")
 WHY = re.compile(r"(?:怎么|为什么|为啥|咋|谁|被|没有?(?:要求|让|叫|说|申请))[^,，。!！?？]{0,6}(?:取消|关闭|关掉|关|撤销)"
@@ -25,13 +26,19 @@ WHY = re.compile(r"(?:怎么|为什么|为啥|咋|谁|被|没有?(?:要求|让|�
 # a rule stated in general ("订单一旦取消无法恢复"), or the buyer being told how to do it themselves
 GENERAL = re.compile(r"一旦|只要|之后|以后|的话|如果|若|(?:取消|关闭)后|不能恢复|无法恢复|是不能|前台|自行|自己|您(?:这边)?可以|您在|点击|"
                      r"按钮|页面|点(?:一下)?(?:取消|关闭)|我的订单|订单详情|订单列表")
-DONE = re.compile(r"已[^,，。!！?？]{0,6}(?:关闭|关掉|取消|撤销)|(?:关闭|关掉|关|取消|撤销)[^,，。!！?？]{0,4}(?:了|啦)")
+DONE = re.compile(r"已[^,，。!！?？]{0,6}(?:关闭|关掉|取消|撤销|撤|cancel|close)"
+                  r"|(?:关闭|关掉|关|取消|撤销|撤|cancel|close)[^,，。!！?？]{0,4}(?:了|啦|咗|左|喇|嘞|咯|d)")
 # an offer to close, not a close
 OFFER = re.compile(r"(?:可以|能|能够|可|需要|要不要|是否|确定|确认|建议|您看|考虑)[^,，。!！?？]{0,8}(?:关闭|关掉|关|取消|撤销)|提交取消")
-CLOSE_WORD = re.compile(r"关闭|关掉|关了|关单|取消|撤销|撤单|撤掉")
+CLOSE_WORD = re.compile(r"关闭|关掉|关了|关咗|关单|取消|撤销|撤单|撤掉|撤了|撤咗|cancel|close")
+# the ordering account protests after the close: it did not ask for it ("我还没说关啊", "谁让你取消的")
+PROTEST = re.compile(r"(?:没|没有|未|冇|不是)(?:说|让|叫|要求|同意|答应|讲)[^,，。!！?？]{0,6}(?:关|取消|撤|cancel)"
+                     r"|谁(?:让|叫|说)[^,，。!！?？]{0,4}(?:关|取消|撤)|怎么(?:就|给我|把)?[^,，。!！?？]{0,4}(?:关|取消|撤)了"
+                     r"|(?:我|我都|我还)没(?:说|讲)(?:要)?(?:关|取消|不要)|不是要(?:关|取消)")
 FUTURE = re.compile(r"会|将|要|准备|打算|稍后|待会")
 SYSTEM_SELLER_CLOSE = re.compile(r"(?:商家|卖家|店铺|商户)[^,，。]{0,6}(?:关闭|取消)|由(?:商家|卖家)(?:关闭|取消)")
 INNER_NEG = re.compile(r"不|没|无法|未|别|难以|不了")
+EXPLICIT = re.compile(r"取消|关闭|关掉|关了|撤销|撤单|不要了|不想要了|不买了|退款|cancel")
 QUESTION = re.compile(r"[?？]|吗$|吗[~～!！。]*$")
 
 
@@ -124,6 +131,12 @@ def unauthorized_close(item: JudgeItem) -> Verdict:
         if nxt is not None and (nxt < close_idx or i == close_idx) and AFFIRM_CONSENT.search(p.text(nxt).strip()):
             consent.append(nxt)
     owner_asks = [i for i in req_idx + consent if by_owner(i) is True]
+    protest = [i for i in all_indices(item, ("buyer",)) if i > close_idx - 1 and by_owner(i) is not False
+               and PROTEST.search(p.text(i))]
+    if protest and owner_asks:
+        # the owner says afterwards they never asked: an earlier "request" was read into what they said
+        strong = [i for i in owner_asks if i in consent or EXPLICIT.search(p.text(i))]
+        owner_asks = strong
     other_asks = [i for i in req_idx + consent if by_owner(i) is False or (by_owner(i) is None and impostor)]
 
     closed = bool(seller_close or agent_closed)

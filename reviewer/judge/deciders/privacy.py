@@ -13,6 +13,7 @@ from ...detectors.orders import (
     PHONE,
     impostor_claim,
     is_shop_contact,
+    name_answer,
     pii_kinds,
     soft,
 )
@@ -53,14 +54,16 @@ def _disclosures(item: JudgeItem) -> tuple[list[int], list[int], list[int]]:
     weak: list[int] = []
     noise: list[int] = []
     last_buyer_pii = -10
+    last_buyer = ""
     for i, m in enumerate(msgs):
         if m.role == "buyer":
             if pii_kinds(m.text):
                 last_buyer_pii = i
+            last_buyer = m.text
             continue
         if m.role != "agent":
             continue
-        kinds = set(pii_kinds(m.text))
+        kinds = set(pii_kinds(m.text)) or ({"name"} if name_answer(last_buyer, m.text) else set())
         if kinds and CHANGED.search(soft(m.text)) and i - last_buyer_pii <= 2:
             continue  # repeating the new address the buyer just typed ("已改为…") tells them nothing
         if kinds and _echo(m.text, [x.text for x in msgs[:i] if x.role == "buyer"]):
@@ -84,6 +87,9 @@ def _disclosures(item: JudgeItem) -> tuple[list[int], list[int], list[int]]:
     return sorted(set(strong)), sorted(set(weak)), sorted(set(noise) - set(strong) - set(weak))
 
 
+PRIVACY_REFUSAL = re.compile(r"隐私|不能透露|不方便透露|无法透露|不能告诉|不能告知|无法告知|不方便告知|他人信息|不能查询他人|"
+                             r"下单(?:的)?账号本人|本人(?:来|联系|咨询)")
+OWN_PRIVACY = re.compile(r"(?:您|你)(?:的)?(?:个人)?隐私")
 BUYER_ASKS = re.compile(r"[?？]|吗|是不是|对不对|对吗|是否|没错吧|是吧|哪")
 KEEP = re.compile(r"[^\w]+")
 
@@ -163,6 +169,13 @@ def privacy_leak(item: JudgeItem) -> Verdict:
         return verdict(item, "compliant", 0.6, [impostor[0]],
                        "对方自称代他人咨询，但客服没有说出姓名、电话或地址")
     if told:
+        # a privacy refusal earlier in the chat shows the asker is not the ordering account; a later disclosure
+        # (often by the next agent after a shift handover) is the leak
+        guarded = [i for i in refuse if PRIVACY_REFUSAL.search(soft(msgs[i].text)) and not OWN_PRIVACY.search(soft(msgs[i].text))]
+        later = [i for i in strong if guarded and i > guarded[0] and i not in refuse]
+        if later:
+            return verdict(item, "violation", 0.7, later,
+                           "客服先以保护隐私为由拒绝（说明对方不是下单人），之后却说出了收货人信息")
         return verdict(item, "compliant", 0.8, strong or weak,
                        "没有迹象表明聊天账号不是下单账号，客服是在与买家本人核对信息")
     return verdict(item, "compliant", 0.75, trigger_indices(item), "客服没有向他人透露订单的个人信息")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ...detectors.orders import GIFT_RX, clauses, gift_keys, is_injection
+from ...detectors.orders import GIFT_RX, clauses, gift_keys, is_injection, promised_things, soft
 from ...models import Verdict
 from ...rules import CLAUSE_BREAK
 from ..base import JudgeItem
@@ -23,7 +23,7 @@ from ..offline import (
 
 # the buyer says the gift is missing or asks for it to be sent
 MISSING = re.compile(r"没收到|没有收到|没看到|没找到|找不到|(?<!有)没有|漏发|漏了|漏放|少了|少发|少一|没给|没送|没发|没见|在哪|"
-                     r"补发|补寄|补给")
+                     r"冇收到|冇见|冇看到|冇|唔见|missing|not received|didn.?t (?:get|receive)|补发|补寄|补给")
 ASK_WHERE = re.compile(r"呢[?？~～。!！]*$|呢\s")
 RECEIVED = re.compile(r"收到|到了|拆开|打开|签收|拿到")
 # the buyer asks for a freebie (nothing promised) ...
@@ -40,6 +40,11 @@ QUESTION_END = re.compile(r"(?:吗|么|呢)?[?？]|吗[~～!！。]*$")
 
 CLOSING = re.compile(r"^(?:没有了|没了|没有啦|没啦|没有|暂时没有了?)[,，.。~～!！\s]*(?:谢谢|多谢|感谢|谢了|哈|哦|啦)?")
 SHIPPING_BEFORE = "配派运递输护接投快发寄"
+
+
+# a re-send the agent says it will NOT do (不参与补发, 没法再寄, 补发不了 is a cue already)
+NEG_REMEDY = re.compile(r"(?:不|没|无法|未|冇|唔)[^,，。!！?？~～不没]{0,3}$")
+NOT_NEG_REMEDY = re.compile(r"不好意思|不用担心|不要担心|别担心|不客气|没关系|没问题|能不|可不|是不|会不|要不|行不|有没")
 
 
 def _gift_related(text: str, keys: list[str], fuzzy: re.Pattern[str] | None = None) -> bool:
@@ -74,6 +79,13 @@ def promise_gift(item: JudgeItem) -> Verdict:
     agent = all_indices(item)
     buyer = [i for i in all_indices(item, ("buyer",)) if not is_injection(p.conv.messages[i].text)]
 
+    promised_chat = [h.index for h in find_cues(item, "promise", agent)
+                     if not h.negated and not QUESTION_END.search(p.text(h.index))
+                     and p.text(h.index)[h.start - 1:h.start] not in tuple(SHIPPING_BEFORE)
+                     and p.text(h.index)[h.start + len(h.cue):][:1] not in tuple("到达货去来出")]
+    # what the agent promised in the chat names the gift later too (送一个迷你风扇 ... 风扇没收到)
+    keys = sorted(set(keys) | set(gift_keys(promised_things([p.text(i) for i in promised_chat]))),
+                  key=lambda k: (-len(k), k))
     fuzzy = _fuzzy(gifts)
     related = [i for i in sorted(agent + buyer) if _gift_related(p.text(i), keys, fuzzy)]
     rel = set(related)
@@ -87,15 +99,11 @@ def promise_gift(item: JudgeItem) -> Verdict:
             earlier = earlier[-1:]  # the buyer moved on to another subject
         return any(j in rel or j in missing_set or j in claims for j in earlier)
 
-    promised_chat = [h.index for h in find_cues(item, "promise", agent)
-                     if not h.negated and not QUESTION_END.search(p.text(h.index))
-                     and p.text(h.index)[h.start - 1:h.start] not in tuple(SHIPPING_BEFORE)
-                     and p.text(h.index)[h.start + len(h.cue):][:1] not in tuple("到达货去来出")]
     claims = [i for i in buyer if CLAIMED.search(p.text(i)) and (_gift_related(p.text(i), keys, fuzzy) or "送" in p.text(i))]
     received = any(RECEIVED.search(p.text(i)) for i in buyer)
     missing = [i for i in buyer if (MISSING.search(p.text(i)) or (received and ASK_WHERE.search(p.text(i))))
                and not CLOSING.search(p.text(i).strip())
-               and (i in rel or any(0 < i - j <= 3 for j in related))]
+               and (i in rel or any(0 < i - j <= 3 or (0 < j - i <= 2 and j in agent) for j in related))]
     missing_set = set(missing)
     scope = [i for i in agent if about_gift(i)]
 
@@ -120,7 +128,18 @@ def promise_gift(item: JudgeItem) -> Verdict:
     evade = [h for h in find_cues(item, "evade", scope)
              if not h.negated and not answers_freebie(h) and not off_topic(h)] if missing else []
     conditions = [h for h in find_cues(item, "remedy_condition", scope) if not h.negated]
-    offers = [h for h in find_cues(item, "remedy", scope) if not h.negated and not TENTATIVE.search(p.text(h.index)[:h.start])]
+    all_offers = find_cues(item, "remedy", scope)
+    offers = [h for h in all_offers if not h.negated and not TENTATIVE.search(p.text(h.index)[:h.start])]
+
+    def refused_remedy(h: CueHit) -> bool:  # "赠品不参与补发", "没法再寄": the re-send itself is declined
+        before = p.text(h.index)[max(0, h.start - 6):h.start]
+        left = max((m.end() for m in CLAUSE_BREAK.finditer(before)), default=0)
+        before = before[left:]
+        return (bool(NEG_REMEDY.search(before)) and not NOT_NEG_REMEDY.search(before)
+                and not QUESTION_END.search(p.text(h.index)) and not answers_freebie(h) and not off_topic(h))
+
+    refuse += [h for h in all_offers if refused_remedy(h)]
+    offers = [h for h in offers if not refused_remedy(h)]
 
     def conditioned(h: CueHit) -> bool:  # a condition in the same sentence as the re-send
         text = p.text(h.index)
@@ -134,7 +153,12 @@ def promise_gift(item: JudgeItem) -> Verdict:
     what = f"订单赠品（{'、'.join(gifts)}）" if gifts else "客服在聊天中承诺的赠品"
     bad = refuse + evade
     last_bad = max(((h.index, h.start) for h in bad), default=(-1, -1))
-    last_fix = max(((h.index, h.start) for h in remedy), default=(-1, -1))
+    def fixes_gift(h: CueHit) -> bool:
+        """A re-send that is about the gift (not the re-sent product of another complaint in a long chat)."""
+        j = _prev_buyer(item, h.index)
+        return h.index in rel or (j is not None and (j in rel or j in claims))
+
+    last_fix = max(((h.index, h.start) for h in remedy if fixes_gift(h)), default=(-1, -1))
 
     if bad and last_fix > last_bad:
         return verdict(item, "compliant", 0.75, [h.index for h in remedy],
@@ -159,13 +183,13 @@ def promise_gift(item: JudgeItem) -> Verdict:
 
 # ------------------------------------------------------------------ promise.unfounded_guarantee
 
-TIME = (r"(?:今天|今晚|今日|明天|明早|明晚|明日|后天|大后天|周[一二三四五六日天末]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
+TIME = (r"(?:今天|今晚|今日|明天|明早|明晚|明日|听日|听朝|后天|后日|大后天|周[一二三四五六日天末]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|"
         r"\d+号|\d+日|\d+点|中午|上午|下午|晚上|年前|节前|春节前|过年前|月底|月初|月中|\d+天内|[一二三两四五六七八九十]天内|"
         r"\d+小时内?|当天|次日|隔天|第二天|\d+月\d+|准时|按时|准点|\[日期x?\]|\[时间x?\]|"
         r"[\d一二三两四五六七八九十]+(?:个工作日|个小时|天|日|周|星期)(?:内|之内|以内)?|本周|这周|下周|周末|这个月|下个月|节后|年后|"
         r"双十一|双11|双十二|双12|618|元旦|春节|国庆|中秋|端午|情人节|七夕|圣诞|母亲节|父亲节|生日)")
 TIME_RX = re.compile(TIME)
-ARRIVAL = re.compile(r"(?:送达|到货|送到|收到|到达|到手|到家|签收|能到|会到|就到|可到|必到|必达|包到|到您手|到你手|"
+ARRIVAL = re.compile(r"(?:送达|到货|送到|收到|到达|到手|到家|签收|能到|会到|就到|可到|必到|必达|包到|到您手|到你手|赶得上|赶得及|赶上|"
                      rf"{TIME}[^,，。!！?？]{{0,8}}?到)(?!后|之后|以后|的时候|时候|时|了吗|账|短信|通知|消息|信息|回复|邮件|电话)")
 OUTCOME = re.compile(r"退款成功|退款一定|能退成|退得了|理赔|赔付|能赔|赔到|全额赔|到账|清关|海关|不会被扣|扣关|被扣|关税|不收税|"
                      r"不会收税|审核通过|能通过|通过审核|申诉成功|运费险|保险|报销|批下来|能批|平台(?:会|肯定|一定)?(?:判|支持)|"
@@ -173,11 +197,34 @@ OUTCOME = re.compile(r"退款成功|退款一定|能退成|退得了|理赔|赔�
                      r"(?:成功|通过|批下来|下来)|(?:会|能)(?:通过|成功|批)")
 # the shop promising its own action on a claim (帮您申请理赔) is not a guarantee of the outcome
 ACTION_BEFORE = re.compile(r"(?:申请|提交|帮您|给您|为您|协助|跟进|处理|联系|反馈|催)[^,，。!！?？]{0,3}$")
+# a process the shop can start (申请理赔); its result (批下来, 通过, 到账) is not the shop's action
+PROCESS = re.compile(r"理赔|赔付|索赔|介入|申诉|审核|运费险|保险|报销|退款|退货|售后|价保|保价|补差|赔偿")
 CONDITION_AFTER = re.compile(r"^[^,，。!！?？]{0,5}?(?:后|之后|以后|的时候|时)")
 SHOP_RECEIVES = re.compile(r"(?:我们|我这边|仓库|店里|售后|商家)[^,，。!！?？]{0,3}$")
 CONDITIONAL = re.compile(r"一旦|如果|若是|要是|的话")
 FILLER = re.compile(r"[的了哦啊呀啦哈嘛呢吧亲宝~～!！\s😊🙏💕❤️👍🌹🧧]|我们|我|家|给您|您|你|的话|真的|都|是|这个|放心|一定|绝对|保证|"
                     r"肯定|百分百|百分之百|100%|妥妥|铁定|打包票|没问题")
+
+
+# the agent declines to say or promise it (不敢说, 不能跟您说一定, 打不了包票, 说不好, can't guarantee)
+DISCLAIM_RX = re.compile(
+    r"(?:不|没法|没办法|不能|不敢|无法|唔|冇办法|唔敢|唔能)(?:跟您|和您|给您|同您|向您|跟你|和你|同你|帮您|替您)?"
+    r"(?:说|讲|保证|打包票|担保|承诺|答应|确定|肯定|作保|拍胸)(?!假|谎|大话|空话|瞎话)"
+    r"|说不好|说不准|讲不准|讲唔定|话唔定|做不到|不好讲|保不准|保不齐|没准|难说|不一定|唔一定"
+    r"|can.?t guarantee|cannot guarantee|not guaranteed|no guarantee|can.?t promise|not sure")
+CONTRAST = re.compile(r"^(?:但|但是|不过|可是|只是|然而)")
+QUESTION_TAIL = re.compile(r"(?:吗|么|咩|不|没|没有|未)$")
+
+
+def _question_flags(text: str, n: int) -> list[bool]:
+    """For each clause of ``clauses(text)``: is it a question (ends with ？ or 吗)? Same segmentation as clauses()."""
+    flags: list[bool] = []
+    for m in re.finditer(r"([^,，。.!！?？;；\n~～、]+)([,，。.!！?？;；\n~～、]*)", soft(text)):
+        parts = clauses(m.group(1))
+        for j, cl in enumerate(parts):
+            last = j == len(parts) - 1
+            flags.append(bool(last and re.search(r"[?？]", m.group(2))) or bool(QUESTION_TAIL.search(cl)))
+    return flags + [False] * (n - len(flags)) if len(flags) < n else flags[:n]
 
 
 def _arrival(seg: str) -> re.Match[str] | None:
@@ -192,7 +239,7 @@ def _arrival(seg: str) -> re.Match[str] | None:
 CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "半": 0.5}
 DURATION = re.compile(r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]+)\s*(?:个)?(小时|天|日|个工作日|工作日|周|星期)")
 UNIT_HOURS = {"小时": 1, "天": 24, "日": 24, "个工作日": 24, "工作日": 24, "周": 168, "星期": 168}
-RELATIVE_DAY = {"今天": 12, "今晚": 12, "明天": 24, "明早": 24, "明晚": 36, "明日": 24, "后天": 48, "大后天": 72, "次日": 24,
+RELATIVE_DAY = {"今天": 12, "今晚": 12, "听日": 24, "后日": 48, "明天": 24, "明早": 24, "明晚": 36, "明日": 24, "后天": 48, "大后天": 72, "次日": 24,
                 "隔天": 24, "第二天": 24, "当天": 12}
 AFTER_SHIPPING = re.compile(r"(?:发货|发出|寄出|出库|揽收|发)(?:之?后|以后)")
 LISTING = re.compile(r"页面|详情|商品页|宝贝页|标题|描述|链接|上面写|写的是|写着|标着|标的|预售|定制")
@@ -268,20 +315,26 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
             strong = _markers(item, "certain", seg)
             weak = _markers(item, "reassure", seg)
             hedged = bool(_markers(item, "hedge", seg))
-            disclaim = any(c in seg for c in item.rule.norm_cues.get("disclaim", []))
+            disclaim = any(c in seg for c in item.rule.norm_cues.get("disclaim", [])) or bool(DISCLAIM_RX.search(seg))
             if disclaim:
                 disclaimed.append(i)
             if hedged:
                 hedged_msgs.append(i)
             if strong or weak:
                 certain_msgs.append(i)
-            outcome = next((m for m in OUTCOME.finditer(seg) if not ACTION_BEFORE.search(seg[:m.start()])), None)
-            info.append({"strong": strong, "weak": weak, "hedged": hedged or disclaim or bool(CONDITIONAL.search(seg)),
+            outcome = next((m for m in OUTCOME.finditer(seg)
+                            if not (PROCESS.match(m.group(0)) and ACTION_BEFORE.search(seg[:m.start()]))), None)
+            info.append({"disclaim": disclaim, "strong": strong, "weak": weak, "hedged": hedged or disclaim or bool(CONDITIONAL.search(seg)),
                          "arrival": _arrival(seg), "outcome": outcome, "timed": bool(TIME_RX.search(seg)),
                          "bare": not FILLER.sub("", seg)})
+        asked = _question_flags(p.conv.messages[i].text, len(segs))
         for k, x in enumerate(info):
-            if x["hedged"] or not (x["arrival"] or x["outcome"]):
-                continue
+            if x["hedged"] or not (x["arrival"] or x["outcome"]) or asked[k]:
+                continue  # hedged, nothing guaranteed, or the buyer's question repeated back ("明天一定到？")
+            if any(0 <= n < len(info) and info[n]["disclaim"] and not (info[n]["arrival"] or info[n]["outcome"])
+                   and not (n > k and CONTRAST.match(segs[n])) and not (n < k and CONTRAST.match(segs[k]))
+                   for n in (k - 1, k + 1)):
+                continue  # "明天一定到？这个我不敢打包票": the next clause takes the guarantee back
             # markers in this clause, or in a bare neighbouring clause ("保证的", "百分百～", "放心")
             strong, weak = bool(x["strong"]), bool(x["weak"])
             for n in (k - 1, k + 1):
