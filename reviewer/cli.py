@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="labels of rules in neither catalog: error (default) or ignore and count them")
 
     i = sub.add_parser("import", help="convert a real chat export to native JSONL")
-    i.add_argument("format", help="jddc, stc3 or ecd")
+    i.add_argument("format", help="jddc, stc3, ecd or uss")
     i.add_argument("input")
     i.add_argument("-o", "--output", required=True, metavar="OUT.jsonl")
     i.add_argument("--limit", type=int, help="stop after this many conversations")

@@ -344,7 +344,7 @@ def repeated_agent_reply(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
                 break
         else:
             clusters.append([i])
-    out = []
+    out: list[dict[str, Any]] = []
     for cl in clusters:
         if len(cl) < 2:
             continue

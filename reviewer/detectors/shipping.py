@@ -89,6 +89,7 @@ def late_shipment(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
             continue
         deadline = paid + timedelta(hours=hours)
         shipped = o.shipped_at or _event_time(o, "shipped")
+        when: datetime | None
         if shipped is not None:
             when = shipped
         else:

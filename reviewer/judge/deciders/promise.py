@@ -336,17 +336,17 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
                    for n in (k - 1, k + 1)):
                 continue  # "明天一定到？这个我不敢打包票": the next clause takes the guarantee back
             # markers in this clause, or in a bare neighbouring clause ("保证的", "百分百～", "放心")
-            strong, weak = bool(x["strong"]), bool(x["weak"])
+            is_strong, is_weak = bool(x["strong"]), bool(x["weak"])
             for n in (k - 1, k + 1):
                 if 0 <= n < len(info) and info[n]["bare"] and not info[n]["hedged"]:
-                    strong = strong or bool(info[n]["strong"])
-                    weak = weak or bool(info[n]["weak"])
+                    is_strong = is_strong or bool(info[n]["strong"])
+                    is_weak = is_weak or bool(info[n]["weak"])
             said = segs[k][:24]
-            if x["outcome"] and strong:
+            if x["outcome"] and is_strong:
                 strong_hits.append((i, f"结果（“{said}”）"))
-            elif x["arrival"] and strong and x["timed"]:
+            elif x["arrival"] and is_strong and x["timed"]:
                 strong_hits.append((i, f"送达时间（“{said}”）"))
-            elif x["arrival"] and (strong or (weak and x["timed"])):
+            elif x["arrival"] and (is_strong or (is_weak and x["timed"])):
                 weak_hits.append((i, f"“{said}”"))
             if (x["arrival"] and listing and not LISTING.search(segs[k]) and not AFTER_SHIPPING.search(segs[k])
                     and (h := _hours(segs[k])) is not None and h < listing / 2):

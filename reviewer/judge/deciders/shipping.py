@@ -79,10 +79,10 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
         "全国包邮（港澳台除外）" said to a buyer in 青海 excludes nobody in this chat."""
         text = p.text(h.index)
         lo, hi = max(0, h.start - 16), min(len(text), h.start + len(h.cue) + 12)
-        for m in SCOPE_BREAK.finditer(text, lo, h.start):
-            lo = m.end()
-        m = SCOPE_BREAK.search(text, h.start + len(h.cue), hi)
-        scope = text[lo:m.start() if m else hi]
+        for br in SCOPE_BREAK.finditer(text, lo, h.start):
+            lo = br.end()
+        end = SCOPE_BREAK.search(text, h.start + len(h.cue), hi)
+        scope = text[lo:end.start() if end else hi]
         named = {c for c in buyer_regions | set(item.rule.norm_cues.get("remote", [])) if c in scope}
         if not named or named & GENERIC_REMOTE:
             return True
