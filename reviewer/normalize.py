@@ -96,6 +96,7 @@ def _to_simplified(chars: list[str]) -> list[str]:
     return [_t2s().convert(c) or c for c in chars]  # phrase conversion changed length: go char by char
 
 
+@lru_cache(maxsize=100_000)
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` for matching (see module docstring)."""
     chars: list[str] = []
@@ -150,6 +151,7 @@ def normalize(text: str) -> Normalized:
     return Normalized(text, "".join(out_c), tuple(out_p))
 
 
+@lru_cache(maxsize=100_000)
 def norm(text: str) -> str:
     """Just the normalized text."""
     return normalize(text).text

@@ -13,6 +13,9 @@ from .rules import Catalog
 SEVERITY_PENALTY = {"low": 5, "medium": 10, "high": 15, "critical": 25}
 """Service-score points lost per violation, by rule severity."""
 
+COURTESY_PENALTY = 3
+"""Points lost for a missing greeting or closing in a chat of four or more messages."""
+
 GOOD_PRACTICE: dict[str, tuple[str, re.Pattern[str]]] = {
     "greeting": ("开场问候", re.compile(r"您好|你好|在的|欢迎光临|亲[,，~～!！]|很高兴为您服务")),
     "empathy": ("共情安抚", re.compile(r"抱歉|不好意思|理解您|给您添麻烦|让您久等|辛苦|着急")),
@@ -54,7 +57,14 @@ def good_practice(conv: Conversation) -> list[str]:
 
 
 def scorecard(conv: Conversation, findings: list[Finding], catalog: Catalog, settings: Settings) -> Scorecard:
-    """Points per rule (per order where the rule says so), compensation, response times, service score."""
+    """Points per rule (per order where the rule says so), compensation, response times, service score.
+
+    The service score is 100 minus a penalty per violation by severity (low 5, medium 10, high 15,
+    critical 25), 5 per slow-response flag (only when timestamps allow measuring) and 3 per missing
+    greeting or closing. It measures compliance and courtesy, not whether the buyer's problem was
+    solved: on 660 real JD dialogues it does not predict buyer satisfaction
+    (benchmarks/service_score_vs_satisfaction.py), so never present it as a satisfaction score.
+    """
     by_rule: dict[str, float] = {}
     comp = 0.0
     penalty = 0.0
@@ -82,7 +92,9 @@ def scorecard(conv: Conversation, findings: list[Finding], catalog: Catalog, set
     if rt.measured:
         penalty += 5 * bool(rt.slow_first_response) + 5 * bool(rt.slow_longest_gap)
     gp = good_practice(conv)
-    score = max(0.0, min(100.0, 100.0 - penalty + 2 * len(gp) - 8))
+    if len(conv.messages) >= 4:  # courtesy is coached: a missing greeting or closing costs a little
+        penalty += COURTESY_PENALTY * sum(k not in gp for k in ("greeting", "closing"))
+    score = max(0.0, min(100.0, 100.0 - penalty))
     return Scorecard(
         violations=violations,
         points=sum(by_rule.values()),
