@@ -38,6 +38,9 @@ TENTATIVE = re.compile(r"问[一]?下|能不能|可不可以|是否能|是否可
 QUESTION_END = re.compile(r"(?:吗|么|呢)?[?？]|吗[~～!！。]*$")
 
 
+# "some items come with a free OS, only yours does not": a gift described for other products, not promised here
+NOT_THIS_ONE = re.compile(r"(?:只是|但是|不过|但|可是)[^。!！?？]{0,10}(?:不|没|冇|唔)(?:自带|带|送|赠|包含|含|配|附)")
+LIVE_HOST = re.compile(r"主播|直播间|直播的时候|直播时|直播里|live")
 CLOSING = re.compile(r"^(?:没有了|没了|没有啦|没啦|没有|暂时没有了?)[,，.。~～!！\s]*(?:谢谢|多谢|感谢|谢了|哈|哦|啦)?")
 SHIPPING_BEFORE = "配派运递输护接投快发寄"
 
@@ -82,7 +85,8 @@ def promise_gift(item: JudgeItem) -> Verdict:
     promised_chat = [h.index for h in find_cues(item, "promise", agent)
                      if not h.negated and not QUESTION_END.search(p.text(h.index))
                      and p.text(h.index)[h.start - 1:h.start] not in tuple(SHIPPING_BEFORE)
-                     and p.text(h.index)[h.start + len(h.cue):][:1] not in tuple("到达货去来出")]
+                     and p.text(h.index)[h.start + len(h.cue):][:1] not in tuple("到达货去来出")
+                     and not NOT_THIS_ONE.search(p.text(h.index)[h.start:])]
     # what the agent promised in the chat names the gift later too (送一个迷你风扇 ... 风扇没收到)
     keys = sorted(set(keys) | set(gift_keys(promised_things([p.text(i) for i in promised_chat]))),
                   key=lambda k: (-len(k), k))
@@ -163,7 +167,10 @@ def promise_gift(item: JudgeItem) -> Verdict:
     if bad and last_fix > last_bad:
         return verdict(item, "compliant", 0.75, [h.index for h in remedy],
                        "客服起初推脱，但随后承诺补发赠品，承诺最终兑现")
-    if bad and (promised or (refuse and claims)):
+    # a gift the live-stream host (主播) or the live room announced is the shop's promise; an evasion that does not
+    # dispute the buyer's account of it presupposes it
+    host_claims = [i for i in claims if LIVE_HOST.search(p.text(i))]
+    if bad and (promised or (refuse and claims) or host_claims):
         conf = 0.85 if refuse else 0.75
         if not promised:  # only the buyer says it was promised, but the agent's refusal presupposes the gift
             conf = 0.7
@@ -191,7 +198,7 @@ TIME = (r"(?:今天|今晚|今日|明天|明早|明晚|明日|听日|听朝|后�
 TIME_RX = re.compile(TIME)
 ARRIVAL = re.compile(r"(?:送达|到货|送到|收到|到达|到手|到家|签收|能到|会到|就到|可到|必到|必达|包到|到您手|到你手|赶得上|赶得及|赶上|"
                      rf"{TIME}[^,，。!！?？]{{0,8}}?到)(?!后|之后|以后|的时候|时候|时|了吗|账|短信|通知|消息|信息|回复|邮件|电话)")
-OUTCOME = re.compile(r"退款成功|退款一定|能退成|退得了|理赔|赔付|能赔|赔到|全额赔|到账|清关|海关|不会被扣|扣关|被扣|关税|不收税|"
+OUTCOME = re.compile(r"退款成功|退款一定|能退成|退得了|理赔|赔付|能赔|赔到|全额赔|到账|清关|海关|不会被扣|扣关|被扣|(?<![有相])关税|不收税|"
                      r"不会收税|审核通过|能通过|通过审核|申诉成功|运费险|保险|报销|批下来|能批|平台(?:会|肯定|一定)?(?:判|支持)|"
                      r"介入|索赔|赔偿到|(?:退款|理赔|申诉|审核|退货|售后|索赔|报销|赔偿|价保|保价|补差)[^,，。!！?？]{0,6}"
                      r"(?:成功|通过|批下来|下来)|(?:会|能)(?:通过|成功|批)")
@@ -282,13 +289,27 @@ def _listing_hours(item: JudgeItem) -> float | None:
     return max(hours) if hours else None
 
 
+# words that contain a certainty cue but do not guarantee anything: 一定的时间 ("some time"), 一定程度,
+# 确实到账 (实到 is Cantonese "surely arrives" only on its own)
+NOT_CERTAIN = {
+    "一定": (re.compile(r"^(?:的(?![哦哈呢啦呀吧啊嘛喔噢的,，。!！?？~～\s]|$)|程度|范围|量|数量|比例|金额|时间|周期|时效|影响|延迟|风险|难度)"),
+             None),
+    "实到": (None, re.compile(r"[确其真落事证老诚现核踏充切如属]$")),
+}
+
+
+def _not_certain(cue: str, seg: str, k: int) -> bool:
+    after, before = NOT_CERTAIN.get(cue, (None, None))
+    return bool((after and after.search(seg[k + len(cue):])) or (before and before.search(seg[:k])))
+
+
 def _markers(item: JudgeItem, name: str, seg: str) -> list[str]:
     """Cues of the rule's list ``name`` in a clause, not negated (不一定, 保证不了 do not count)."""
     found = []
     for c in item.rule.norm_cues.get(name, []):
         k = seg.find(c)
         while k >= 0:
-            if not negated_at(seg, k) and not seg[k + len(c):].startswith("不了"):
+            if not negated_at(seg, k) and not seg[k + len(c):].startswith("不了") and not _not_certain(c, seg, k):
                 found.append(c)
                 break
             k = seg.find(c, k + 1)
@@ -322,8 +343,10 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
                 hedged_msgs.append(i)
             if strong or weak:
                 certain_msgs.append(i)
+            # the shop's own action on a claim (帮您申请理赔) or a step named as a time ("清关后…") is no outcome
             outcome = next((m for m in OUTCOME.finditer(seg)
-                            if not (PROCESS.match(m.group(0)) and ACTION_BEFORE.search(seg[:m.start()]))), None)
+                            if not (PROCESS.match(m.group(0)) and ACTION_BEFORE.search(seg[:m.start()]))
+                            and not CONDITION_AFTER.search(seg[m.end():])), None)
             info.append({"disclaim": disclaim, "strong": strong, "weak": weak, "hedged": hedged or disclaim or bool(CONDITIONAL.search(seg)),
                          "arrival": _arrival(seg), "outcome": outcome, "timed": bool(TIME_RX.search(seg)),
                          "bare": not FILLER.sub("", seg)})
