@@ -39,7 +39,7 @@ def decides(rule_id: str) -> Callable[[Decider], Decider]:
 
 NEG_NEAR = re.compile(r"(不|没|无|别|未|非|勿|莫|唔|冇)[^不没无别未非勿莫唔冇]{0,2}$")
 NEG_WIDE = re.compile(r"(不需要|不用|无需|不必|不会|没有|不收|免收|免费|绝不|决不|从不|不再|唔使|唔洗|唔会|冇)")
-NOT_NEG_BEFORE = re.compile(r"(是不|能不|会不|可不|要不|有没|好不|行不|无论|非常|不好意思|不客气|不过|不管|不仅|不然|不错)")
+NOT_NEG_BEFORE = re.compile(r"(是不|能不|会不|可不|要不|有没|好不|行不|无论|非常|不好意思|不客气|不过|不管|不仅|不然|不错|可唔|得唔|有冇|系唔|系咪)")
 
 
 def negated_at(text: str, start: int) -> bool:

@@ -7,9 +7,10 @@ import re
 from ...models import Verdict
 from ..base import JudgeItem
 from ..offline import all_indices, decides, find_cues, trigger_indices, verdict, window_indices
-from .payment import SHOP, corrections, replies_to
+from .payment import SHOP, corrections
 
-DATE = re.compile(r"(\d+|[一二三四五六七八九十两]+|\[数字x?\])\s*(号|日|天|个工作日|工作日|周|个月|小时|h)|月底|月初|下周|下个月|明天|后天|本周|这周|月中")
+DATE = re.compile(r"(\d+|[一二三四五六七八九十两]+|\[数字x?\])\s*(号|日|天|个工作日|工作日|周|个月|小时|h)|月底|月初|下周|下个月|明天|后天|本周|这周|月中"
+                  r"|(订单完成|确认收货|收货|签收)(之)?后")
 
 TAX = re.compile(r"(加|多付|另付|另加|补)[^,，。!！?？]{0,5}(个点|点的税|%的税|税点|点税|税费)"
                  r"|(税点|点税|税费|税钱|税金)[^,，。!！?？]{0,8}(您|你|买家|自己|客人)[^,，。!！?？]{0,4}(出|付|承担|负担|补|自理)"
@@ -19,8 +20,9 @@ TAX = re.compile(r"(加|多付|另付|另加|补)[^,，。!！?？]{0,5}(个点|
 DEFER = re.compile(r"(订单完成|完成|确认收货|收货|签收|发货|出库|到货)(之)?后[^。!！?？]{0,14}(开|修改|补|寄|给您|跟进|处理|申请|发)")
 NOW = re.compile(r"现在|暂时|目前|当前|暂不|这会")
 # what the invoice is about, in the agent's or the buyer's words (票据, 开票, 报销凭证 ...)
-INVOICE = re.compile(r"发票|开票|票据|专票|普票|增值税|税票|收据|抬头|税号|统编|报销|走票|出票|开个票|开张票|invoice|receipt"
-                     r"|(要|有|给|出|开|走|寄)[^,，。!！?？车门机彩邮股]{0,3}票(?!房)|票呢|票的事")
+INVOICE = re.compile(r"发票|开票|票据|专票|普票|增值税|税票|收据|抬头|税号|统编|统一编号|三联|二联|载具|报销|走票|出票|开个票|开张票|invoice|receipt"
+                     r"|(要|有|给|出|开|走|寄)[^,，。!！?？车门机彩邮股]{0,3}票(?!房)|票呢|票的事"
+                     r"|(?<![车门机彩股邮投船选支钞球戏粮饭船])票(?![房价务选])")
 # postage for sending the invoice put on the buyer: 发票单独寄的运费要您负担, 寄发票邮费到付
 POSTAGE = re.compile(r"(邮费|运费|快递费|寄费|邮寄费|快递钱)[^,，。!！?？]{0,8}(您|你|自己|买家|亲)[^,，。!！?？]{0,5}(出|付|承担|负担|负责|自理|支付|补|买单)"
                      r"|(您|你|买家)[^,，。!！?？]{0,4}(出|付|承担|负担|补)[^,，。!！?？]{0,4}(邮费|运费|快递费|寄费)"
@@ -28,7 +30,29 @@ POSTAGE = re.compile(r"(邮费|运费|快递费|寄费|邮寄费|快递钱)[^,�
 # a refusal said softly or indirectly: 票据这块不太好操作, 财务不走票, 发票这边比较麻烦, 我们出不了票
 SOFT_NO = re.compile(r"(票|发票|开票|票据)[^,，。!！?？]{0,6}(不太好|不好操作|不好弄|不太方便|不方便|比较麻烦|很麻烦|有点麻烦|困难|做不了|弄不了|搞不了"
                      r"|操作不了|走不了|出不了|不走|不出|不做|不给|给不了|办不了|不办|没法弄|没办法|唔得|唔开|唔出|冇得|冇)"
-                     r"|(不走|不出|不做|不带|不含|没法出|出不了|走不了|做不了|唔出|唔开|冇)[^,，。!！?？]{0,2}(票|发票)")
+                     r"|(不走|不出|不做|不带|不含|没法出|出不了|走不了|做不了|唔出|唔开|冇)[^,，。!！?？]{0,2}(票|发票)"
+                     # a Taiwan tax id (統編) or a company three-part invoice refused: 不能打統編, 統編沒辦法打, 只開二聯
+                     r"|(不能|不可以|没办法|没法|无法|不提供|不接受|不给|不帮)[^,，。!！?？]{0,2}(打|开|加|填|写)?[^,，。!！?？]{0,2}(统编|统一编号|三联)"
+                     r"|(统编|统一编号|三联)[^,，。!！?？]{0,5}(打不了|开不了|没办法|没法|不能|不行|不提供|不接受|不给)|只(能|开|给)[^,，。!！?？]{0,2}二联")
+# an excuse worded freely: 额度已经用完了, 票还没申领下来, 要看税务那边什么时候批, 会计这周请假
+EXCUSE = re.compile(
+    r"(机器|打印机|税控|设备|开票系统|税盘|金税盘|开票机|开票软件)[^,，。!！?？]{0,4}(坏|故障|维修|出问题|有问题|异常|升级)"
+    r"|(额度|票量|发票|票)[^,，。!！?？]{0,5}(用完|用光|用尽|没了|不够|不足|满了|超了|已满|领完|没有了)"
+    r"|(财务|会计|开票员|开票的|管票的|负责开票的?)[^,，。!！?？]{0,5}(不在|休假|请假|放假|没上班|出差|走了|离职|没来|回老家)"
+    r"|(还没|未|没有|没)(申领|领到|领下来|批下来|批|下来|到位)|(税务|税局|税务局)[^,，。!！?？]{0,8}(批|审|核|申领|卡)"
+    r"|(纳税|主体|公司|执照)[^,，。!！?？]{0,4}(变更|注销|更换|在换|迁移)")
+# a deferral with no point in time: 您先等等 有了会通知您, 这个真的不好说, 过段时间再问问
+VAGUE = re.compile(r"不好说|说不准|说不好|不确定什么时候|没法确定|等通知|(有了|到了|好了)[^,，。!！?？]{0,3}(再|会|就)?通知|过段时间|过些天|回头再说|以后再说|再说吧")
+# the invoice will be issued/downloadable at a stated time (an excuse with this is a remedy, e.g. 系统升级 延长至订单完成48h)
+ISSUE = re.compile(r"开具|开出|开好|下载|生成|推送|补开|补寄|寄出|寄给|发到|换开|延长至|延至")
+# documents that are not the shop's invoice: a flight itinerary (行程单) is JD-air's own paid postal service
+NOT_INVOICE = re.compile(r"行程单")
+# the agent is handling the invoice request: asking for the title, changing, re-issuing, explaining where to get it
+HANDLING = re.compile(r"提供|修改|换开|改成|改为|申请|登记|备注|处理|帮您|为您|给您|下载|寄到|邮寄|查询|核实|查看|确认|提交|反馈|专员|资质")
+# what has no invoice is the courier fee: 到付快递，没有发票 / 运费没有发票
+FEE_SUBJECT = re.compile(r"(到付|快递费|运费|邮费|寄费|快递)[^。!！?？]{0,6}$")
+# postage for returning goods is a returns matter, not invoice postage
+RETURN_POSTAGE = re.compile(r"退货|退回|寄回|换货|返修|质量问题|售后|退换|上门取件")
 # the refusal words themselves sit in a yes: 不是不能开, 没有不给开的
 DENIED = re.compile(r"(不是|并不是|并非|没有说|不存在)[^,，。!！?？]{0,4}$")
 
@@ -45,29 +69,41 @@ def invoice_refusal(item: JudgeItem) -> Verdict:
     buyer_all = all_indices(item, ("buyer",))
     # the agent messages about the invoice: they name it, or answer the buyer's invoice question
     asked = [i for i in buyer_all if INVOICE.search(p.text(i))]
-    about = {i for i in all_indices(item, SHOP) if INVOICE.search(p.text(i))} | set(replies_to(item, asked, limit=2))
+    about = {i for i in all_indices(item, SHOP) if INVOICE.search(p.text(i))} | set(_answers(item, asked))
     agent = [i for i in window_indices(item, SHOP) if i in about]
+    # a flight itinerary (行程单) and its postage are not the shop's invoice
+    not_invoice = {i for i in agent if NOT_INVOICE.search(p.text(i))}
 
     def live(name: str, idx: list[int]) -> list:
         return [h for h in find_cues(item, name, idx) if not h.negated
                 and not DENIED.search(p.text(h.index)[max(0, h.start - 8):h.start])]
 
     buyer_no = live("buyer_declines", buyer_all)
-    refuse = live("refuse", agent)
+    # "到付快递，没有发票的": the refusal is about the courier fee, not the goods' invoice
+    refuse = [h for h in live("refuse", agent) if h.index not in not_invoice
+              and not FEE_SUBJECT.search(p.text(h.index)[max(0, h.start - 14):h.start])]
     refuse += [_Soft(i, m.group(0), m.start()) for i in agent for m in SOFT_NO.finditer(p.text(i))
                if not DENIED.search(p.text(i)[max(0, m.start() - 8):m.start()])
                and not any(h.index == i and abs(h.start - m.start()) < 4 for h in refuse)]
-    cond = live("conditions", agent)
-    cond += [_Soft(i, m.group(0), m.start()) for i in agent for m in POSTAGE.finditer(p.text(i))
-             if not any(h.index == i for h in cond)]
+    # 加税号 (add the tax id) is not 加税 (add tax)
+    cond = [h for h in live("conditions", agent) if h.index not in not_invoice
+            and p.text(h.index)[h.start + len(h.cue):h.start + len(h.cue) + 1] != "号"]
+    cond += [_Soft(i, m.group(0), m.start()) for i in agent if i not in not_invoice for m in POSTAGE.finditer(p.text(i))
+             if not any(h.index == i for h in cond) and not RETURN_POSTAGE.search(_clause(p.text(i), m.start(), m.end()))]
     excuse = live("excuse", agent)
+    excuse += [_Soft(i, m.group(0), m.start()) for i in agent for m in EXCUSE.finditer(p.text(i))
+               if not DENIED.search(p.text(i)[max(0, m.start() - 8):m.start()])
+               and not any(h.index == i and abs(h.start - m.start()) < 6 for h in excuse)]
     free = live("remedy_free", agent)
     send = live("remedy_send", agent)
     dated = [i for i in agent if DATE.search(p.text(i))]
+    # the invoice will be issued or downloadable at a stated time (电子发票订单完成48小时后下载)
+    issued = [i for i in dated if ISSUE.search(p.text(i))]
+    vague = [_Soft(i, m.group(0), m.start()) for i in agent for m in VAGUE.finditer(p.text(i))]
     taxed = [i for i in agent if TAX.search(p.text(i)) and not any(
         h.negated for h in find_cues(item, "conditions", [i]))]
     positive = live("positive", agent)
-    remedy = bool(send or free) and bool(dated)
+    remedy = (bool(send or free) and bool(dated)) or bool(issued)
     # "现在不能开, 订单完成后给您开/改": the refusal is only about now and names when it will be done
     deferred = [i for i in window_indices(item, SHOP) if DEFER.search(p.text(i))]
     only_now = all(NOW.search(p.text(h.index)[max(0, h.start - 8):h.start + 2]) for h in refuse) if refuse else False
@@ -104,13 +140,53 @@ def invoice_refusal(item: JudgeItem) -> Verdict:
         return verdict(item, "violation", 0.9, [h.index for h in refuse],
                        f"客服拒绝开具发票（“{refuse[0].cue}”）")
     if excuse:
-        return verdict(item, "violation", 0.75, [h.index for h in excuse],
+        return verdict(item, "violation", 0.75, [h.index for h in excuse + vague],
                        f"客服以“{excuse[0].cue}”为由推脱，没有承诺免费补寄并给出明确日期")
+    if vague and not positive and not dated and set(_answers(item, asked)) & {h.index for h in vague}:
+        return verdict(item, "violation", 0.6, [h.index for h in vague],
+                       f"买家要发票，客服只说“{vague[0].cue}”，既没有开具也没有给出明确的开具或补寄时间")
     if positive:
         return verdict(item, "compliant", 0.8, [h.index for h in positive], "客服明确表示可以开具发票")
     if not agent:
         return verdict(item, "compliant", 0.6, trigger_indices(item), "窗口内客服没有就发票作出拒绝或附加条件的表述")
+    handling = [i for i in agent if HANDLING.search(p.text(i))]
+    if handling:
+        return verdict(item, "compliant", 0.55, handling,
+                       "客服在为买家办理发票事宜（核实、修改、换开、说明开具方式），没有拒开或附加条件")
     return verdict(item, "uncertain", 0.4, trigger_indices(item), "提到了发票，但看不出是否拒开或附加条件")
+
+
+def _answers(item: JudgeItem, asked: list[int], limit: int = 2) -> list[int]:
+    """The shop's answers to the buyer's invoice messages: up to ``limit`` shop turns after each, stopping at the
+    buyer's next message about something else (a chat that moves on to a scratched basket is not about the invoice)."""
+    msgs = item.prepared.conv.messages
+    asked_set = set(asked)
+    out: list[int] = []
+    for b in asked:
+        n = 0
+        for j in range(b + 1, len(msgs)):
+            role = msgs[j].role
+            if role == "buyer":
+                if j in asked_set:
+                    break
+                if n:
+                    break
+                continue
+            if role in SHOP:
+                out.append(j)
+                n += 1
+                if n >= limit:
+                    break
+    return sorted(set(out))
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    left = max((m.end() for m in CLAUSE.finditer(text, 0, start)), default=0)
+    right = CLAUSE.search(text, end)
+    return text[left:right.start() if right else len(text)]
+
+
+CLAUSE = re.compile(r"[,，。!！?？;；\n~～]")
 
 
 class _Soft:

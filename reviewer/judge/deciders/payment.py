@@ -22,8 +22,10 @@ SHOP = ("agent", "bot")
 
 # words that contain a negator but do not negate what follows
 NOT_NEG = re.compile(r"不好意思|不客气|不错|是不是|能不能|可不可以|有没有|要不要|会不会|行不行|好不好|对不对|非常|无论|不管|"
-                     r"没关系|没事|不过|免费|不仅|不然|不久|不少|无线|无忧|不方便的话|并非不|别的|别人|未来|未满|不满")
-NEG_CHAR = re.compile(r"[不没无别未勿莫禁]")
+                     r"没关系|没事|不过|免费|不仅|不然|不久|不少|无线|无忧|不方便的话|并非不|别的|别人|未来|未满|不满|"
+                     r"唔好意思|唔该|唔紧要|冇问题|冇所谓|可唔可以|得唔得|系唔系|有冇|会唔会|要唔要|好唔好|使唔使|识唔识|啱唔啱|能唔能")
+# Cantonese 唔 (not) and 冇 (have not) negate too: 唔接受私下转账
+NEG_CHAR = re.compile(r"[不没无别未勿莫禁唔冇]")
 
 
 def clause_negated(text: str, start: int, lookback: int = 6) -> bool:
@@ -35,7 +37,9 @@ def clause_negated(text: str, start: int, lookback: int = 6) -> bool:
     return bool(NEG_CHAR.search(before))
 
 
-NEG_NEAR = re.compile(r"(不|没|无|别|未|非|勿|莫)[^不没无别未非勿莫]{0,2}$")
+NEG_NEAR = re.compile(r"(不|没|无|别|未|非|勿|莫|唔|冇)[^不没无别未非勿莫唔冇]{0,2}$")
+# a latin cue (fps, visa, qq) is a word, not part of 144fps or visual
+LATIN = re.compile(r"[a-z0-9 ]+")
 
 
 def negated_before(text: str, start: int) -> bool:
@@ -70,9 +74,14 @@ def cue_hits(item: JudgeItem, name: str, indices: Iterable[int], lookback: int =
         for c in cues:
             if not c:
                 continue
+            latin = bool(LATIN.fullmatch(c))
             s = text.find(c)
             while s >= 0:
                 e = s + len(c)
+                if latin and ((s > 0 and text[s - 1].isascii() and text[s - 1].isalnum())
+                              or (e < len(text) and text[e].isascii() and text[e].isalpha())):
+                    s = text.find(c, s + 1)
+                    continue
                 if not any(s < te and e > ts for ts, te in taken):
                     taken.append((s, e))
                     neg = negated_before(text, s) if NEG_CHAR.match(c) else clause_negated(text, s, lookback)
@@ -180,6 +189,10 @@ def _refusal_ok(text: str, start: int, end: int) -> bool:
     return not NO_FEE_OBJECT.search(text[end:]) and not DENIED.search(text[max(0, start - 12):start])
 
 
+# the buyer asks whether paying by card is possible: 能用信用卡吗, 花呗付得了不, 碌卡得唔得
+PAY_ASK = re.compile(r"(能|可以|可不可以|能不能|支持|行不行|可否|收不收|接不接|得唔得|可唔可以)[^,，。!！]{0,8}(信用卡|花呗|刷卡|分期|信用支付|付)"
+                     r"|(信用卡|花呗|刷卡|分期|信用支付)[^,，。!！]{0,10}(吗|么|嘛|不|没|得唔得|[?？])")
+COD_WORD = re.compile(r"货到付款|货到付|到付|送货上门|快递员|配送员|现金")
 FEE_QUESTION = re.compile(r"手续费|加钱|加价|多收|多付|额外|费用|贵吗|加点|要加|另收")
 
 
@@ -280,6 +293,9 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
 
     fee_msgs = {h.index for h in has(item, "fee", agent) if fee_live(h.index, h.start)}
     fee_msgs |= {i for i in agent for rx in (FEE_PERCENT, FEE_PAYER) for m in rx.finditer(p.text(i)) if fee_live(i, m.start())}
+    # refund timing to a card (多付的款会自动退回, 信用卡3-15个工作日到账) is not a fee: only an explicit payer counts there
+    refund_msgs = {h.index for h in has(item, "refund_info", agent)}
+    fee_msgs = {i for i in fee_msgs if i not in refund_msgs or FEE_PAYER.search(p.text(i))}
     card_fee = sorted(i for i in fee_msgs if not _installment_fee(p.text(i)))
     inst_fee = sorted(i for i in fee_msgs if _installment_fee(p.text(i)))
 
@@ -297,6 +313,12 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
 
     # "用储蓄卡付就不收" next to a fee demand is the way to avoid the fee: the violation is the fee
     outright = [h for h in hard_refuse if h.cue not in debit] if card_fee else hard_refuse
+    # paying the courier at the door (货到付款: 现金还是刷卡) is a delivery matter, not the shop refusing card payment
+    cod_door = [h for h in outright if "信用" not in h.cue and "花呗" not in h.cue
+                and any(COD_WORD.search(p.text(j)) for j in [h.index, *[b for b in buyer if b < h.index][-2:]])]
+    if cod_door and len(cod_door) == len(outright) and not card_fee:
+        return verdict(item, "uncertain", 0.4, [h.index for h in cod_door],
+                       "客服说的是货到付款上门收款时不能刷卡（需现金），属于配送收款方式，不是店铺拒绝信用卡在线支付，需人工确认")
     if outright and card_fee:
         return verdict(item, "violation", 0.9, sorted({h.index for h in outright} | set(card_fee)),
                        f"客服拒绝买家用信用卡付款（“{outright[0].cue}”），并要求买家承担信用卡手续费，"
@@ -328,6 +350,9 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
     refund = [h.index for h in has(item, "refund_info", agent)]
     if refund:
         return verdict(item, "compliant", 0.7, refund, "客服说的是退款退回信用卡的到账时间，与信用卡付款无关")
+    # the buyer mentions the card (a refund to it, a statement line, how they paid) without asking to pay with it
+    if q_card and not any(PAY_ASK.search(p.text(i)) and "退" not in p.text(i) for i in q_card):
+        return verdict(item, "compliant", 0.6, q_card, "买家提到信用卡，但不是在问能否用信用卡付款，客服也没有拒绝或收手续费")
     if q_card and not ans_card:
         return verdict(item, "uncertain", 0.35, q_card, "买家问到信用卡付款，但窗口内看不到客服的答复")
     if q_card:
@@ -342,6 +367,20 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
 # "pay first, then we ship": refusing cash on delivery
 PREPAY = re.compile(r"先(在线)?(付款|付清|支付|付钱|付)[^。!！?？]{0,10}(才|再)(能|可以|会|给您|给你)?(发|安排)"
                     r"|(付|交)[^,，。!！?？]{0,6}(定金|订金|押金)")
+
+
+# COD orders pushed back in the queue: 压到最后再发, 要排队 什么时候轮到不好说, 放到后面处理
+COD_DELAY = re.compile(r"(压|排|放|拖|押|留|挪|丢)(到|在|去)?(最)?(后|后面|最后|底下|末尾)(再|才)?"
+                       r"|排队|轮到|(什么时候|几时|啥时候)[^,，。!！?？]{0,6}(不好说|不一定|不确定|说不准|没准|看情况)"
+                       r"|(不好说|说不准|不确定|没准)[^,，。!！?？]{0,4}(什么时候|几时|啥时候)")
+# steering a COD buyer to pay online: 改个在线付 今天就能发, 换成线上支付, 在线付的话马上发
+COD_STEER = re.compile(r"(改|换|转|切)(个|成|为|用|一下|下)?(在线|线上|网上|网银|微信|支付宝)(付|支付|付款)"
+                       r"|(在线|线上|网上)(付|支付|付款)[^。!！?？]{0,8}(就|马上|立刻|今天|当天|优先)[^,，。!！?？]{0,4}(发|能发|安排)")
+# a delay of every order (typhoon, holiday, courier stop) is not aimed at the COD order
+GENERAL_DELAY = re.compile(r"台风|暴雨|暴雪|大雪|天气|疫情|封控|停运|停发|快递停|物流停|放假|春节|过年|节假日|国庆|所有(的)?订单|全部(的)?订单"
+                           r"|积压|爆仓|大促|双十一|双11|618|单量|订单量|很多物流|物流压力|仓库压力"
+                           r"|所有(的)?单|统一|全国|都(会)?(延迟|晚|推迟)|大家都")
+COD_AIMED = re.compile(r"(货到付款|到付)[^,，。!！?？]{0,4}(单|订单|的)|在线(支付|付款|付)的?[^,，。!！?？]{0,3}(先|优先)|(改|换)[^,，。!！?？]{0,3}在线")
 
 
 def _cod_fact(item: JudgeItem) -> bool | None:
@@ -388,6 +427,13 @@ def cod_refusal(item: JudgeItem) -> Verdict:
     generic_refuse = [h for h in refuse if h not in cod_refuse]
     close = [] if asked_close else has(item, "close", agent)
     delay = has(item, "delay", agent)
+    delay += [Hit(i, m.group(0), m.start(), False) for i in agent for m in COD_DELAY.finditer(p.text(i))
+              if not clause_negated(p.text(i), m.start(), 4) and not any(h.index == i and abs(h.start - m.start()) < 4 for h in delay)]
+    # a delay of all shipments (typhoon, holiday) is not a refusal of the COD order
+    delay = [h for h in delay if not (GENERAL_DELAY.search(p.text(h.index)) and not COD_AIMED.search(p.text(h.index)))]
+    generic_refuse += [Hit(i, m.group(0), m.start(), False) for i in agent for m in COD_STEER.finditer(p.text(i))
+                       if not clause_negated(p.text(i), m.start(), 4)
+                       and not any(h.index == i and abs(h.start - m.start()) < 4 for h in refuse)]
     no_fee = {h.index for h in has(item, "no_fee", agent)}
     cod_msgs = {h.index for h in cue_hits(item, "cod", agent)}
     fee = [h for h in has(item, "fee", agent) if h.index in cod_msgs and h.index not in no_fee]
@@ -430,11 +476,25 @@ def cod_refusal(item: JudgeItem) -> Verdict:
 # "no need to order on the platform" and "transfer it straight to our account": off-platform in any wording
 OFF_SITE = re.compile(r"(不用|无需|不需要|不必|别|不要)(在|走|通过|去)?(京东|淘宝|天猫|平台|拼多多|抖音)(上|里)?"
                       r"(下单|拍|付|支付|买|走)"
-                      r"|(直接)?(转|打|汇)(款|钱|账)?(到|给|进)?(我|我们)(的)?(公司|店铺|个人|老板|私人)?(的)?(账户|账号|卡|银行卡|微信|支付宝)")
+                      r"|(直接)?(转|打|汇)(款|钱|账)?(到|给|进)?(我|我们)(的)?(公司|店铺|个人|老板|私人)?(的)?(账户|账号|卡|银行卡|微信|支付宝)"
+                    # paid outside, then a zero-price order placed on the platform: 后台改0蚊落单, 拍0元链接
+                    r"|(改|拍|落单|下单|改价)[^,，。!！?？]{0,6}(?<![\d.])(0|零)\s*(元|蚊|块|文)(?!\d)"
+                    r"|(?<![\d.])(0|零)\s*(元|蚊|块)(落单|下单|链接|拍)")
 DIGITS = re.compile(r"\d{2,}\s*(元|块)?")
 OPENING = re.compile(r"^(亲+|亲爱的|亲亲|您好|你好|在的|嗯+|哈+|呃)?[\s,，~～!！。.]*(亲+)?[\s,，~～!！]*$")
 # the money goes to the agent's own or a private account
-PERSONAL = re.compile(r"我的|我们的|转我|给我|付我|打我|加我|我微信|我支付宝|我卡|本人|店主|老板|私人|个人|对公|公户|私户")
+PERSONAL = re.compile(r"我的|我们的|转我|给我|付我|打我|加我|我微信|我支付宝|我卡|本人|店主|老板|私人|个人|对公|公户|私户|俾我|畀我")
+# person-to-person channels: money sent there goes to a person, not the platform
+P2P = ("卡号", "收款码", "二维码", "红包", "fps", "转数快", "payme", "八达通", "无卡存款", "atm", "街口", "linepay", "line pay")
+# JD's own company transfer (公司转账, 公司线下转账, 对公转账) pays JD for an order: a checkout method, not off-platform
+JD_COMPANY = re.compile(r"(公司|对公|企业|单位)[^,，。!！?？]{0,3}(线下)?(转账|汇款|打款)|转账支票|(线下)?公司转账")
+# a buyer telling what already happened (微信转了50给送货师傅, 之前转过), not proposing to pay
+REPORTED_AFTER = re.compile(r"^[^,，。!！?？吗么]{0,3}(了|咗|过)(?!吗)")
+REPORTED_BEFORE = re.compile(r"(已经|之前|当时|刚才|上次|先前|早就)[^,，。!！?？]{0,8}$")
+# a buyer proposal is addressed to the shop: a question or request, or "you"
+ADDRESSED = re.compile(r"你|您|吗|么|嘛|呢|可以|可唔可以|得唔得|能不能|行不行|好不好|行吗|ok|[?？]")
+# money between the buyer and a courier or installer (COD cash, a refund by the delivery man)
+THIRD_PARTY = re.compile(r"师傅|快递员|配送员|送货员|快递小哥|司机")
 
 
 @decides("payment.off_platform")
@@ -470,6 +530,8 @@ def off_platform(item: JudgeItem) -> Verdict:
                 if not refused_here(h := Hit(i, m.group(0), m.start(), False)) and not negated_before(p.text(i), m.start())]
     outside += [h for h in has(item, "outside_weak", agent)
                 if not refused_here(h) and h.index not in platform_msgs and h.index in money_msgs]
+    if jd_official:  # 公司线下转账 on JD is JD's own checkout method
+        outside = [h for h in outside if not any(abs(m.start() - h.start) <= 8 for m in JD_COMPANY.finditer(p.text(h.index)))]
     channel = has(item, "channel", agent)
     transfer = has(item, "transfer", agent)
     # a personal channel and a money word in the same clause, not a platform flow, not refused in that message
@@ -477,16 +539,27 @@ def off_platform(item: JudgeItem) -> Verdict:
     paired = [h for h in near(channel, transfer, 10)
               if h.index not in refusing | redirect | platform_msgs | service
               and any(same_clause(p.text(h.index), h.start, t.start) for t in transfer if t.index == h.index)]
-    reverse = [h for h in has(item, "reverse", agent) if h.index not in platform_msgs | refusing]
+    reverse = [h for h in has(item, "reverse", agent) if h.index not in platform_msgs | refusing
+               and not THIRD_PARTY.search(p.text(h.index))]
 
     # a buyer proposal is about paying (money in the message), not a refund or price protection
     buyer_money = {h.index for h in cue_hits(item, "money", buyer)} | {i for i in buyer if DIGITS.search(p.text(i))}
     buyer_refund = {h.index for h in cue_hits(item, "refund_ctx", buyer)}
     if jd_official:
         buyer_refund |= {h.index for h in cue_hits(item, "jd_company_transfer", buyer)}
-    proposals = sorted({h.index for h in has(item, "buyer_propose", buyer) if h.index not in buyer_refund}
+        # the chat is about JD's company transfer checkout: the buyer's 网银转账/汇款 is that method
+        if any(JD_COMPANY.search(p.text(i)) for i in all_indices(item, ("buyer", *SHOP))):
+            buyer_refund |= set(buyer)
+    def proposing(h: Hit) -> bool:
+        """The buyer offers to pay that way (to the shop), not reports what was already paid to someone else."""
+        text = p.text(h.index)
+        end = h.start + len(h.cue)
+        return (h.index not in buyer_refund and not REPORTED_AFTER.search(text[end:end + 4])
+                and not REPORTED_BEFORE.search(text[max(0, h.start - 10):h.start]) and not THIRD_PARTY.search(text))
+
+    proposals = sorted({h.index for h in has(item, "buyer_propose", buyer) if proposing(h)}
                        | {h.index for h in has(item, "buyer_propose_weak", buyer)
-                          if h.index in buyer_money and h.index not in buyer_refund})
+                          if h.index in buyer_money and proposing(h) and ADDRESSED.search(p.text(h.index))})
     answers = replies_to(item, proposals, limit=1)
     refused = [i for i in replies_to(item, proposals, limit=2) if i in refusing | redirect]
     # agreement is the reply's opening words (可以的 / 好的 / 行), not a closing formula later in the message
@@ -497,7 +570,7 @@ def off_platform(item: JudgeItem) -> Verdict:
     if outside:
         return verdict(item, "violation", 0.9, [h.index for h in outside],
                        f"客服提出在平台外付款（“{outside[0].cue}”），货款必须通过平台支付")
-    strong_pairs = [h for h in paired if PERSONAL.search(p.text(h.index)) or h.cue in ("卡号", "收款码", "二维码", "红包")]
+    strong_pairs = [h for h in paired if PERSONAL.search(p.text(h.index)) or h.cue in P2P]
     if strong_pairs:
         return verdict(item, "violation", 0.85, [h.index for h in strong_pairs],
                        f"客服引导买家通过{strong_pairs[0].cue}付款/转账，属于平台外交易")

@@ -25,6 +25,7 @@ POSTAGE_CHARGE = re.compile(
 YOU = re.compile(r"(您|你|亲)(这边|那边|这里|那里|的地址|地址|的收货地址|收货地址|是|在|属于)|收货地址(是|在|属于)")
 SCOPE_BREAK = re.compile(r"[,，。.!！?？;；\n~～()（）]")
 GENERIC_REMOTE = {"偏远", "边远", "偏僻", "山区", "乡镇", "农村", "海岛", "岛上"}
+OUTBOUND = re.compile(r"发货|发出|包邮|下单|拍下|偏远|新疆|西藏")
 EXTRA_AMOUNT = re.compile(r"(补|加|另付|多付|再付|另收|多收|贵)[^,，。!！?？]{0,6}(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*(元|块|r|rmb)")
 
 
@@ -62,6 +63,10 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
     postage_msgs = {h.index for h in cue_hits(item, "postage", agent)}
     postage_msgs |= set(replies_to(item, sorted({h.index for h in cue_hits(item, "postage", buyer)}), limit=1))
     return_msgs = {h.index for h in cue_hits(item, "returns", agent)}
+    # the conversation just before is about sending something back (repair, return, itinerary): postage then is not
+    # a surcharge on the free-shipping sale, unless the message itself speaks of shipping the item out
+    ret_ctx = {h.index for h in cue_hits(item, "returns", window_indices(item, ("agent", "buyer", "bot")))}
+    return_msgs |= {i for i in agent if any(i - 4 <= j < i for j in ret_ctx) and not OUTBOUND.search(p.text(i))}
     agent = [i for i in agent if i in postage_msgs and i not in return_msgs]
     no_msgs = {h.index for h in has(item, "no_surcharge", agent)}
     sur = has(item, "surcharge", agent)
@@ -108,6 +113,14 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
     if fs is False:
         return verdict(item, "compliant", 0.85, sur_idx, "订单不是包邮商品，客服收取的是正常运费")
 
+    # several orders with different facts: a surcharge counts for the order it names (尾号039, the item), so
+    # normal postage on the order that is not free shipping is not a surcharge on the free one
+    orders = p.conv.orders
+    if any(o.free_shipping is True for o in orders) and any(o.free_shipping is False for o in orders):
+        named = [_named_orders(p.text(i), orders, pos) for i in sur_idx for pos in _charge_positions(p.text(i))]
+        if named and all(n and all(o.free_shipping is False for o in n) for n in named):
+            return verdict(item, "compliant", 0.75, sur_idx,
+                           "客服收运费的是不包邮的那一单（按订单号/商品区分），包邮的订单没有被要求补运费")
     remote = {h.index for h in has(item, "remote", [*agent, *buyer])}
     courier = [h for h in has(item, "courier", [*agent, *buyer])]
     listing_agent = has(item, "listing", stated)
@@ -136,6 +149,31 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
         return verdict(item, "compliant", 0.6, sur_idx,
                        "看不出这件商品是包邮商品，客服收取的是正常运费，不是偏远地区或换快递加价")
     return verdict(item, "uncertain", 0.45, sur_idx, "客服以偏远地区或换快递为由要求付运费，但看不出这件商品是否包邮")
+
+
+SENTENCE = re.compile(r"[。!！?？;；\n]")
+CHARGE_AT = re.compile(r"补|加|另付|另收|多收|运费|邮费|差价")
+
+
+def _charge_positions(text: str) -> list[int]:
+    return [m.start() for m in CHARGE_AT.finditer(text)] or [0]
+
+
+def _named_orders(text: str, orders: list, pos: int) -> list:
+    """The orders named in the sentence around ``pos``: by id, by the id's last 3-4 digits, or by item name."""
+    left = max((m.end() for m in SENTENCE.finditer(text, 0, pos)), default=0)
+    right = SENTENCE.search(text, pos)
+    sent = text[left:right.start() if right else len(text)]
+    out = []
+    for o in orders:
+        oid = o.id.lower()
+        tails = {oid[-n:] for n in (3, 4) if len(oid) > n and oid[-n:].isdigit()}
+        item_name = (o.item or "").lower()
+        if oid in sent or any(re.search(rf"(尾号|后[三四3-4]位|单号|订单)[^,，]{{0,3}}{t}(?!\d)", sent) or
+                              re.search(rf"\({t}\)|（{t}）", sent) for t in tails) \
+                or (len(item_name) >= 2 and item_name in sent):
+            out.append(o)
+    return out
 
 
 # ------------------------------------------------------------------ late shipment
