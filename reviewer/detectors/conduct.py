@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..normalize import norm
@@ -23,7 +24,9 @@ if TYPE_CHECKING:
     from ..rules import DetectorTrigger, Prepared
 
 PUNCT = re.compile(r"[\s,，。.!！?？;；:：~～…、\"'“”‘’()（）\[\]【】<>《》@#*^_\-=+|/\\]+")
-EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]|\[[^\]]{1,6}\]")
+EMOJI = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200d]|\[[^\]]{1,6}\]|"
+                   # emoticon codes of chat exports (#E-s01, #E-s[数字x] after the publisher's masking), HTML entities
+                   r"#e-?[a-z]{1,2}(?:\[[^\]]{1,6}\]|\d{1,3})?|&[a-z]{2,6};|o\(∩_∩\)o|\^_\^|\(\^_\^\)")
 # fillers that do not change what a reply says (亲, 哦, 呢, 哈 ...), dropped before comparing replies
 FILLERS = re.compile(r"亲爱的|亲爱哒|亲亲|宝宝|宝子|小可爱|亲|哦|噢|喔|呢|哈|啦|呀|哟|嗯|啊|哇|嘛|滴|哒|咯|捏")
 
@@ -36,6 +39,8 @@ QUESTION_WORDS = re.compile(
     # Cantonese (after conversion to simplified): 可唔可以, 有冇, 点样, 点解, 几时, 咩, 边度
     r"(.)唔\1|有冇|点样|点解|几时|咩|边度|边个|乜")
 QUESTION_END = re.compile(r"(吗|么|呢|嘛|没|不|么样)$")
+# a statement that ends on 呢 (暂时就这两个呢, 我已经付款了呢, 还在路上呢): 呢 marks a state, not a question
+STATE_NE = re.compile(r"(就|已经|已|正在|还在|在等|着)[^?？]*呢$")
 # a question word inside a statement (看有没有问题, 不知道是不是): not a question to the agent
 EMBEDDED = re.compile(r"(看看?|知道|确认|检查|试试|问问|查查|观察|不知|研究)(一下)?(有没有|是不是|能不能|会不会|行不行|好不好|怎么样)|"
                       r"什么的|什么都|没什么|没啥|没有啥|没有什么|有什么问题[我再]|有什么事[我再]|有什么需要[我再]|不管是|"
@@ -47,7 +52,11 @@ ACK_WORD = (r"好的?|好吧|好滴|好哒|好嘞|好了|嗯+|恩+|哦+|噢+|喔
             r"谢谢您|多谢|感谢|谢了|麻烦了|麻烦你了|辛苦了|辛苦你了|没事了?|没有了?|没了|不用了?|不需要了?|不要了|算了|那好|那行|"
             r"那|拜拜|再见|晚安|好的吧|就这样|没问题|对|是的|对的|嗯嗯|ok了|稍等|等等|我看看|我试试|我问问|我知道了")
 ACK = re.compile(rf"^(?:{ACK_WORD})+$")
-NUDGE = re.compile(r"^(在吗|在不在|在不|有人吗|有人在吗|人呢|客服呢|客服在吗|哈喽|hello|hi|你好|您好|亲|在)[吗呢啊?？!！。~～]*$")
+NUDGE = re.compile(r"^(还|请问)?(您|你|你们|客服|亲|美女|小姐姐)?(还)?(在吗|在么|在不在|在不|在没|有人吗|有人在吗|人呢|客服呢|哈喽|hello|hi|"
+                   r"你好|您好|亲|在|喂)[吗呢啊?？!！。~～]*$")
+# the buyer withdraws a question (算了, 不用了, 我自己看吧, 找到了): nothing is left for the agent to answer
+WITHDRAW = re.compile(r"算了|不用了|不要了|不需要了|没事了|没事啦|先这样|就这样吧|我自己(去)?(看|查|找|问|弄|搞|研究)|我再(看|想|研究)|"
+                      r"找到了|知道了|明白了|懂了|搞定|好了|解决了|问别人|问问别人|不问了|下次再|回头再")
 # the buyer says the last reply missed the point (我问的是…, 答非所问, 又是这句): structure, not an instruction
 OBJECTION = re.compile(r"我(是|就是|只是)?问(的是|你|的)?|不是问|唔系问|系问|问的是|答非所问|没回答|不回答|回答我|你没看|看清楚|"
                        r"别复制|复制粘贴|又是这句|还是这句|就会这一?句|只会这一?句|都这一?句|同一句|机器人|自动回复|说人话|"
@@ -63,16 +72,19 @@ INJECTION = re.compile(r"(忽略|无视|忘记|忘掉).{0,12}(指令|规则|提�
                        r"客服.{0,6}(没有|无|不存在|不算)违规|prompt|assistant|reviewer|质检员|审核员|ignore|this chat|compliant")
 
 
+@lru_cache(maxsize=65536)
 def canon(text: str) -> str:
     """Normalized text without punctuation, emoji or stickers (used for comparing and classifying)."""
     return PUNCT.sub("", EMOJI.sub("", norm(text)))
 
 
+@lru_cache(maxsize=65536)
 def core(text: str) -> str:
     """What a reply says: canonical text without fillers (亲, 哦, 呢 ...)."""
     return FILLERS.sub("", canon(text))
 
 
+@lru_cache(maxsize=65536)
 def is_question(text: str) -> bool:
     """Does a buyer message ask something (a question mark, a question word or a question particle at the end)?"""
     n = norm(text).strip()
@@ -84,7 +96,8 @@ def is_question(text: str) -> bool:
     n = EMBEDDED.sub("", n)
     if QUESTION_WORDS.search(n) or CHOICE.search(n):
         return True
-    return bool(QUESTION_END.search(canon(text)))
+    c = canon(text)
+    return bool(QUESTION_END.search(c)) and not (c.endswith("呢") and STATE_NE.search(c))
 
 
 def is_rhetorical(text: str) -> bool:
@@ -156,6 +169,7 @@ FORMULA_REST = re.compile(r"请问|一下|这边|小妹|妹子|妹纸|可以|能
 KIND_ORDER = ("request", "holding", "apology", "greeting", "closing", "ack")
 
 
+@lru_cache(maxsize=65536)
 def sentence_kind(sentence: str, trail: str = "") -> str:
     """ack / closing / greeting / holding / request when a sentence only does that; other when it says something."""
     c = core(sentence)
@@ -176,6 +190,7 @@ def sentence_kind(sentence: str, trail: str = "") -> str:
     return "other"
 
 
+@lru_cache(maxsize=65536)
 def split_reply(text: str) -> tuple[str, str]:
     """(kind, answer) of an agent message: the kind is other when some sentence says something, and the answer
     is those sentences (without greetings, holding lines, closings and requests); otherwise the strongest kind."""
@@ -234,17 +249,30 @@ STOP = re.compile(r"请问|你们|我们|您|你|我|这个|那个|这款|那款
                   r"吧|啊|呀|就|也|都|还|在|和|跟|要|想|会|能|不|没|个|么|啥|哦|嗯|好|亲|下|那|这|给|让|把|被|又|再|很|太|就是")
 
 
+_TOPIC_RX = {t: re.compile("|".join(map(re.escape, words))) for t, words in TOPICS.items()}
+
+
 def topics(text: str) -> set[str]:
+    return set(_topics(text))
+
+
+@lru_cache(maxsize=65536)
+def _topics(text: str) -> frozenset[str]:
     n = norm(text)
-    return {t for t, words in TOPICS.items() if any(w in n for w in words)}
+    return frozenset(t for t, rx in _TOPIC_RX.items() if rx.search(n))
 
 
 def content_bigrams(text: str) -> set[str]:
+    return set(_bigrams(text))
+
+
+@lru_cache(maxsize=65536)
+def _bigrams(text: str) -> frozenset[str]:
     c = STOP.sub(" ", core(text))
     out: set[str] = set()
     for part in c.split():
         out.update(part[k:k + 2] for k in range(len(part) - 1))
-    return out
+    return frozenset(out)
 
 
 def addresses(reply: str, prompt: str) -> bool | None:
@@ -257,13 +285,19 @@ def addresses(reply: str, prompt: str) -> bool | None:
     return bool(pb & content_bigrams(reply))
 
 
+@lru_cache(maxsize=65536)
 def similar(a: str, b: str, threshold: float = 0.8) -> bool:
-    """Near-duplicate replies: equal, a difflib ratio at or above the threshold, or one contained in the other."""
+    """Near-duplicate replies: equal, a difflib ratio at or above the threshold, or one contained in the other.
+
+    Short replies must be closer: two characters added to a six-character reply (帮您特殊申请 → 帮您特殊申请返回)
+    change what it says."""
     if not a or not b:
         return False
     if a == b:
         return True
     short, long_ = sorted((a, b), key=len)
+    if len(long_) < 12:
+        threshold = max(threshold, 0.9)
     if len(short) >= 8 and short in long_ and len(short) / len(long_) >= 0.7:
         return True
     if len(short) / len(long_) < threshold - 0.15:
@@ -380,7 +414,9 @@ def repeated_agent_reply(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
                 other = True
             asked = [k for k in prompt_idx if is_question(buyers[k])] or prompt_idx
             asked_text = " ".join(buyers[k] for k in asked)
-            addr = addresses(split[i][1], asked_text) if prompt_idx and kind == "other" else None
+            # the request around the answer counts too (怎么复制 → 点开全部订单，复制下订单号发我)
+            addr = (addresses(split[i][1], asked_text) or addresses(msgs[i].text, asked_text)
+                    if prompt_idx and kind == "other" else None)
             if kind != "other" and nudge:
                 addr = True  # 在吗 -> 在的: a greeting answers a nudge
             # the buyer's next words say this reply missed the point
@@ -392,6 +428,14 @@ def repeated_agent_reply(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
                 if k in buyers and OBJECTION.search(norm(buyers[k])):
                     objected = True
                 k += 1
+            # after the objection the agent gave a different, real answer before repeating the line again
+            repaired = False
+            if objected:
+                while k < nxt and msgs[k].role != "buyer":
+                    if msgs[k].role == "agent" and split[k][0] == "other":
+                        repaired = k not in cl
+                        break
+                    k += 1
             occurrences.append({
                 "message": msgs[i].id,
                 "prompt": [msgs[k].id for k in prompt_idx],
@@ -403,6 +447,7 @@ def repeated_agent_reply(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
                 "answered_by_other_reply": other,
                 "answered_before_next_repeat": later,
                 "buyer_objected_after": objected,
+                "repaired_after_objection": repaired,
                 # the buyer said the previous (identical) reply missed the point, and got it again
                 "prompt_objects": bool(n) and any(OBJECTION.search(norm(buyers[k])) for k in prompt_idx),
             })
@@ -417,6 +462,12 @@ def repeated_agent_reply(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
                         facts={"repeat_clusters": out})]
 
 
+def _closes(text: str) -> bool:
+    """什么意思 …, ok / 能退吗 好的谢谢: the message's last sentence acknowledges, the buyer closed the question."""
+    parts = [x for x in SENT_SPLIT.split(text)[::2] if canon(x)]
+    return len(parts) > 1 and is_ack(parts[-1]) and not re.search(r"[?？]\s*$", text)
+
+
 @detector("unanswered_final_question")
 def unanswered_final_question(p: Prepared, t: DetectorTrigger) -> list[DetectorHit]:
     """The chat ends on a buyer question no agent answered: no agent reply after it, or only holding,
@@ -428,8 +479,9 @@ def unanswered_final_question(p: Prepared, t: DetectorTrigger) -> list[DetectorH
         return []
     answers = [i for i, m in enumerate(msgs) if m.role == "agent" and reply_kind(m.text) in ("other", "request")]
     last_answer = max(answers, default=-1)
-    # buyer questions after the last real answer
-    open_q = [i for i in buyers if i > last_answer and is_question(btext[i]) and not is_rhetorical(btext[i])]
+    # buyer questions after the last real answer (a message that ends on 好的/ok after its question closes it itself)
+    open_q = [i for i in buyers if i > last_answer and is_question(btext[i]) and not is_rhetorical(btext[i])
+              and not _closes(btext[i])]
     if not open_q:
         return []
     real = [i for i in open_q if not is_nudge(btext[i])]
@@ -446,11 +498,16 @@ def unanswered_final_question(p: Prepared, t: DetectorTrigger) -> list[DetectorH
     agent_after_last = [m for m in msgs[last_q + 1:] if m.role == "agent"]
     bot_after = [m for m in msgs[last_q + 1:] if m.role == "bot"]
     last_buyer = buyers[-1]
+    # the buyer went on after the last question (还没发货的话, a second line of it) and nobody replied at all:
+    # the question still hangs unless the buyer withdrew it (算了, 我自己看吧, 好的)
+    later = [k for k in buyers if k > last_q]
+    hangs = bool(later) and not agent_after_last and not any(is_ack(btext[k]) or WITHDRAW.search(norm(btext[k]))
+                                                             for k in later)
     facts = {
         "unanswered_question": True,
         "questions": [msgs[i].id for i in open_q],
         "nudge_only": not real,
-        "ends_on_question": is_question(btext[last_buyer]) and last_buyer >= first_q,
+        "ends_on_question": (is_question(btext[last_buyer]) and last_buyer >= first_q) or hangs,
         "agent_replied_after": [m.id for m in agent_after],
         "agent_reply_kinds": sorted({reply_kind(m.text) for m in agent_after}),
         "agent_replied_after_last_question": [m.id for m in agent_after_last],

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
+from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..models import Decision, Verdict
@@ -122,13 +124,18 @@ def quote(item: JudgeItem, i: int, limit: int = 60) -> str:
 _env = SandboxedEnvironment(autoescape=False)
 
 
+@lru_cache(maxsize=256)
+def _template(source: str) -> Template:
+    return _env.from_string(source)
+
+
 def render_reply(item: JudgeItem) -> str:
     c = item.prepared.conv
     order = None
     if item.candidate.order:
         order = next((o for o in c.orders if o.id == item.candidate.order), None)
     try:
-        return _env.from_string(item.rule.better_reply).render(
+        return _template(item.rule.better_reply).render(
             buyer=c.buyer or "", agent=c.agent or "", shop=c.shop or "", order=order, facts=item.candidate.facts)
     except Exception:  # a template error must not lose the verdict
         return item.rule.better_reply

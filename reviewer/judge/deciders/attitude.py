@@ -11,9 +11,10 @@ from ..base import JudgeItem
 from ..offline import decides, trigger_indices, verdict, window_indices
 
 # a negator shortly before a cue, in the same clause (不是说您傻, 绝对没有爱买不买的意思, 不会拉黑您)
-NEGATOR = re.compile(r"不|没|无|别|未|非|勿|莫|并非|从未")
+NEGATOR = re.compile(r"不|没|无|别|未|非|勿|莫|并非|从未|唔|冇")
 # question forms and set phrases that contain a negator but do not negate what follows
 NOT_NEGATOR = re.compile(r"是不是|能不能|会不会|有没有|要不要|好不好|行不行|对不对|可不可以|是不|不好意思|不客气|没事|没关系|"
+                         r"系唔系|系咪|使唔使|有冇|可唔可以|唔该|唔好意思|"
                          r"无论|不管|非常|不过|不然|不用担心|不必担心|无需担心|别担心|不要担心|不用怕|别怕|毋庸置疑|没问题|"
                          r"无忧|不仅|不但|不只")
 
@@ -23,8 +24,10 @@ def negated(text: str, start: int, lookback: int = 5) -> bool:
     left = 0
     for m in CLAUSE_BREAK.finditer(text, 0, start):
         left = m.end()
+    if text.startswith("就", start):
+        return False  # 不识字就别买: the negator belongs to the condition, not to what follows 就
     before = NOT_NEGATOR.sub("", text[max(left, start - lookback):start])
-    return bool(NEGATOR.search(before))
+    return bool(NEGATOR.search(before.rsplit("就", 1)[-1]))
 
 
 def clause_before(text: str, start: int) -> str:
@@ -34,12 +37,20 @@ def clause_before(text: str, start: int) -> str:
     return text[left:start]
 
 
+# neutral forms no word list can hold: 佩服了20元 is a typo for 赔付 (an amount follows)
+NEUTRAL_RX = re.compile(r"佩服(了|给您|给你)?\s*(\[(数字|金额)x\]|[0-9一二两三四五六七八九十百几]+)")
+
+
 def mask(text: str, words: list[str]) -> str:
     """Blank out neutral words (product names, ordinary compounds) keeping positions."""
     for w in sorted(words, key=len, reverse=True):
         if w and w in text:
             text = text.replace(w, "□" * len(w))
     return text
+
+
+def _mask_rx(text: str) -> str:
+    return NEUTRAL_RX.sub(lambda m: "□" * len(m.group(0)), text)
 
 
 def _alnum(text: str, k: int) -> bool:
@@ -63,11 +74,29 @@ def hits(item: JudgeItem, name: str, indices: list[int], masked: dict[int, str],
                 elif not negated(text, s, lookback) and not any(q in before for q in quotes):
                     out.append((i, c, s))
                 s = text.find(c, s + 1)
-    return out
+    # a cue inside a longer one found at the same place counts once (服了 inside 佩服了, 哈哈哈 inside 哈哈哈哈)
+    out.sort(key=lambda h: -len(h[1]))
+    kept: list[tuple[int, str, int]] = []
+    for h in out:
+        if not any(k[0] == h[0] and k[2] <= h[2] and h[2] + len(h[1]) <= k[2] + len(k[1]) for k in kept):
+            kept.append(h)
+    return sorted(kept, key=lambda h: (h[0], h[2]))
 
 
 # structural forms the word lists cannot express
-YOU_INSULT = re.compile(r"(你|您)(是不是|是|真|真是|好|太|就是个?|这种|这样的)?(傻|蠢|笨|瞎|文盲|穷鬼|白痴|弱智|有病|神经)")
+YOU_INSULT = re.compile(r"(你|您)(是不是|是|真|真是|好|太|就是个?|这种|这样的|系咪|系唔系|系|真系|好似|咁)?"
+                        r"(傻|蠢|笨|瞎|文盲|穷鬼|白痴|弱智|有病|神经|低能|脑残|无脑|冇脑)")
+# belittling the buyer's ability (这么简单都装不上, 动手能力差了点, 连这个都不会)
+BELITTLE = re.compile(r"(这么|这样|那么|如此|咁)(简单|容易|明显|基础|简易)[^，。！？!?]{0,6}(都|也)[^，。！？!?]{0,3}"
+                      r"(不|没|唔|冇|装不|弄不|搞不|看不|学不|整不)|"
+                      r"(动手|理解|阅读|学习|操作|领悟|接受)能力[^，。！？!?]{0,3}(差|不行|不太行|太弱|堪忧|有待提高|一般般)|"
+                      r"智商[^，。！？!?]{0,3}(堪忧|不够|感人|捉急|着急|欠费|下线)")
+# making light of the buyer's complaint (这点小问题也要投诉) or turning it back on them (你自己讲话什么态度)
+TRIVIALIZE = re.compile(r"(这点|这么点|一点点?|咁少|咁小|呢啲)(小)?(事|问题|钱|毛病|瑕疵|色差|线头)[^，。！？!?]{0,4}(也|都|就)"
+                        r"(要|来|值得|好意思|拿来|投诉|计较|斤斤)|"
+                        r"(你|您)(自己)?(讲话|说话|讲嘢|的)?[^，。！？!?]{0,3}(什么|咩|啥|乜)态度")
+# improving an ability is product talk (锻炼孩子动手能力差的问题): not said of the buyer
+BELITTLE_OK = re.compile(r"提升|提高|锻炼|培养|开发|训练|增强")
 DARE = re.compile(r"(差评|投诉|举报|曝光|闹|退货|退款)[^，。！？!?]{0,5}(试试|试一试)|(你敢|有种)[^，。！？!?]{0,6}(试试|试一试)|"
                   r"(有|知道)(你|您)的?(地址|电话|住址|家)")
 # rhetorical blame: 你自己不会查吗, 不会自己看啊
@@ -83,7 +112,9 @@ ASKED_IN_VAIN = re.compile(r"(问|说|催|讲|找)[一二两三四五六七八�
 GO_AWAY = re.compile(r"就(别|不要|唔好|甭|莫)(在|喺|来|再)?[^，。！？!?]{0,4}买|嫌[^，。！？!?]{1,4}(可以|你|您)?(就)?(去|找)"
                      r"(别家|别的|别人|其他|其它)|^随便[啦吧呗咯你您了!！。~～]*$|爱(?P<v>[\u4e00-\u9fa5])不(?P=v)")
 # "didn't you read it yourself": 自己下单不看清楚, 您自己没注意尺码表 (not in a condition: 如果自己不会装…)
-SELF_FAULT = re.compile(r"(你|您)?自己[^，。！？!?]{0,8}(不|没|没有)(看|注意|留意|核对|检查|仔细|问)")
+SELF_FAULT = re.compile(r"(你|您)?自己[^，。！？!?]{0,8}(不|没|没有)(看|注意|留意|核对|检查|仔细|问)|"
+                        # the fault assigned by a copula (是您没看清楚, 是你下单时没选对)
+                        r"是(你|您)(自己)?[^，。！？!?]{0,5}(没|不|唔|冇)(看|注意|留意|核对|检查|仔细|选|填|量|睇)")
 CONDITION = re.compile(r"如果|要是|假如|万一|的话|若|建议|可以|麻烦|请")
 # laughter counts once however it is written (哈哈哈 + 😂 is one cue, not two)
 LAUGH = {"哈哈哈", "🤣", "😂", "😅", "笑死"}
@@ -102,7 +133,7 @@ def attitude_abusive(item: JudgeItem) -> Verdict:
     p = item.prepared
     agent = window_indices(item)
     neutral = item.rule.norm_cues.get("neutral", [])
-    masked = {i: mask(p.text(i), neutral) for i in agent}
+    masked = {i: _mask_rx(mask(p.text(i), neutral)) for i in agent}
     strong = hits(item, "insult", agent, masked) + hits(item, "dismiss", agent, masked) + hits(item, "threat", agent, masked)
     strong += hits(item, "sarcasm", agent, masked, 1)
     for i in agent:
@@ -121,8 +152,18 @@ def attitude_abusive(item: JudgeItem) -> Verdict:
     for i in agent:
         for m in RHETORIC_BLAME.finditer(masked[i]):
             blame.append((i, m.group(0), m.start()))
+        for m in TRIVIALIZE.finditer(masked[i]):
+            if not negated(masked[i], m.start(), 3) and not any(
+                    q in clause_before(masked[i], m.start()) for q in item.rule.norm_cues.get("quote", [])):
+                blame.append((i, m.group(0), m.start()))
+        for m in BELITTLE.finditer(masked[i]):
+            before = clause_before(masked[i], m.start())
+            if not BELITTLE_OK.search(before + m.group(0)) and not any(
+                    q in before for q in item.rule.norm_cues.get("quote", [])):
+                blame.append((i, m.group(0), m.start()))
         for m in SELF_FAULT.finditer(masked[i]):
-            if not CONDITION.search(clause_before(masked[i], m.start()) + m.group(0)):
+            if not CONDITION.search(clause_before(masked[i], m.start()) + m.group(0)) and \
+                    not negated(masked[i], m.start(), 3):
                 blame.append((i, m.group(0), m.start()))
     mock = hits(item, "mock", agent, masked)
     if strong:
@@ -179,12 +220,13 @@ def attitude_mechanical(item: JudgeItem) -> Verdict:
             if not o.get("prompt") or o.get("prompt_is_nudge") or o.get("answered_by_other_reply"):
                 continue
             if kind == "other":
-                missed = o.get("reply_addresses_prompt") is False or o.get("buyer_objected_after") or \
-                    o.get("prompt_objects")
+                # an objection the agent then met with a different, real answer is repaired
+                objected_here = o.get("buyer_objected_after") and not o.get("repaired_after_objection")
+                missed = o.get("reply_addresses_prompt") is False or objected_here or o.get("prompt_objects")
                 # a complaint (扣子是坏的) or a correction (我不是无理由) asks for a reply as much as a question does,
                 # once the buyer has said the canned line misses it
                 asks = o.get("prompt_is_question") or (o.get("prompt_needs_answer") and (
-                    o.get("buyer_objected_after") or o.get("prompt_objects")))
+                    objected_here or o.get("prompt_objects")))
                 if asks and missed:
                     bad.append((n, o))
             elif o.get("prompt_is_question") and not o.get("answered_before_next_repeat"):
@@ -193,7 +235,7 @@ def attitude_mechanical(item: JudgeItem) -> Verdict:
             fine.append("重复的话术是问候/等待语或回应了买家的问题")
             continue
         new_q = [o for n, o in bad if n > 0 and not o.get("same_question_as_before")]
-        objected = any(o.get("buyer_objected_after") for o in occ)
+        objected = any(o.get("buyer_objected_after") and not o.get("repaired_after_objection") for o in occ)
         answered_once = any(o.get("reply_addresses_prompt") for o in occ)
         if kind == "other" and not new_q and not objected and answered_once and \
                 all(o.get("same_question_as_before") for o in occ[1:]):

@@ -14,14 +14,18 @@ from .attitude import mask, negated
 # the agent compares its goods with the genuine article (跟正品没差, 和zp有一点差别, 跟正品一个流水线)
 COMPARE = re.compile(r"(跟|和|与|同|比)(正品|正版|真品|正货|真货|原版|大牌|专柜的?|官方的?|原装的?)(货|款|的)?[^，。！？!?,]{0,8}?"
                      r"(一样|没差|没啥差|差不多|没区别|没什么区别|无差别|区别不大|差别不大|差别|区别|不一样|一个|同一|几乎|有点差|有一点|"
-                     r"看不出|相同|媲美|一比一)")
+                     r"看不出|相同|媲美|一比一|差异|不同|出入|有差|冇分别|冇乜分别|分别)")
 # the genuine article named first, then compared with the shop's own goods (专柜货和我们这个肯定有区别)
 COMPARE_REV = re.compile(r"(正品|正版|真品|正货|真货|原版|专柜货?的?|官方的?|官网的?|原装的?|原厂的?)(跟|和|与|同|比)"
                          r"(我们|我家|咱们?|本店|我这|这个|这款|这边|这些|这双|这件|这瓶|这台)[^，。！？!?,]{0,10}?"
                          r"(有区别|有差别|有差距|有差异|有不同|不一样|不同|区别|差别|差距|差异|比不了|没法比|不能比)")
 # a hedge with a degree word inside (不太清楚, 不是很确定, 不敢百分百保证, 没法完全确定)
-HEDGE_RX = re.compile(r"(不|没|没法|无法|不能|不敢|没办法)(太|大|是很|是太|怎么|是特别|敢|能|好)?(百分之?百|100%|完全|绝对|十足|全|一定)?"
-                      r"(确定|肯定|保证|清楚|了解|知道|承诺|确认)|(不敢|不好|没法|不能|无法)(百分之?百|100%|完全|绝对)?(说|讲)(?!谎)")
+HEDGE_RX = re.compile(r"(不|没|没法|无法|不能|不敢|没办法|唔|冇|冇办法)(太|大|是很|是太|怎么|是特别|敢|能|好|系好|系太)?"
+                      r"(百分之?百|100%|完全|绝对|十足|全|一定)?(确定|肯定|保证|清楚|了解|知道|承诺|确认|知)|"
+                      r"(不敢|不好|没法|不能|无法|唔敢|唔好|冇法)(同你|跟你|和你|给你|同您|跟您|和您|给您|帮你|帮您)?"
+                      r"(百分之?百|100%|完全|绝对)?(说|讲|话|保证|打包票)(?!谎)|"
+                      # a verb with a potential complement: 保证唔到, 保证不了, 确定不到
+                      r"(保证|确定|肯定|担保|保)(唔|不)(到|了|来)")
 # a rhetorical question or expectation that makes "genuine" unlikely (还指望是原装, 怎么可能是正品, 能是正品吗)
 DOUBT_BEFORE = re.compile(r"(还指望|指望|还想|还要求|还奢望|奢望|还期待|怎么可能|哪可能|怎么会|哪会|哪里会|岂能|不可能|别指望|"
                           r"别想|想多了)[^，。！？!?,]{0,4}$")
@@ -37,6 +41,24 @@ RHETORICAL = re.compile(r"怎么可能|哪可能|怎么会|哪会|哪里会|哪�
 GENERIC_FAKE = ("假的", "假货", "假冒", "仿的", "仿品", "仿货", "高仿", "冒牌", "盗版", "山寨")
 # reassurance without proof: an assertion, but too weak to outweigh a hint
 WEAK_ASSERT = ("放心",)
+# 原单 as the buyer's original order (和您原单一模一样, 原单退回), not "factory-original" goods
+ORDER_SENSE = re.compile(r"(您|你|该|此|这个|原来的?|旧)的?原单|原单(号|退|返|一样|一模一样|相同|一致|地址|订单|金额|价格|支付|付款|"
+                         r"商品|上|里|中|信息|的(地址|收货|金额|价格|订单|商品|信息))")
+# a fake word as the subject of a general statement (高仿通常扫不到, 假货一般没有防伪码): about fakes in general
+GENERAL_FAKE = re.compile(r"^[的货品鞋包款]{0,2}(通常|一般|往往|大多|多数|大部分|基本上?|普遍|常常|都会|多半|一般来说|通常来讲)")
+# the buyer asks how to tell fakes from genuine goods: the reply describes fakes in general
+HOW_TO_TELL = re.compile(r"区分|分辨|辨别|识别|鉴别|怎么看|点睇|点分|怎么分|如何分|怎样分|区别在")
+# the genuine article costs far more (正品的话要三千多): the shop's own goods are implied not to be it
+GENUINE_COSTS = re.compile(r"(正品|正版|原装|真品|正货|专柜|官网|官方)(的话|的|货)?[^，。！？!?,]{0,4}(要|得|起码|至少|最少|都要|卖|价格?)"
+                           r"[^，。！？!?,]{0,6}([0-9一二两三四五六七八九十几][千百万]|[0-9]{3,}|上千|上万|好几)")
+# the fake word is asked or reported (很多人问是不是原单, 您是想问是否高仿): not said of the goods
+ASKED_FORM = re.compile(r"(是不是|是否|是唔是|系唔系|系咪|会不会|问)[^，。！？!?,]{0,3}$")
+# the listing itself says the item is a compatible / third-party part: "not original" is a disclosed fact
+DISCLOSED = re.compile(r"兼容|副厂|第三方|通用款|通用型|替换装|替代款|非原装款|详情页?[^，。！？!?,]{0,4}(写|标|注明|说明)|"
+                       r"(标题|页面|描述)[^，。！？!?,]{0,4}(写|标|注明)")
+# the buyer voices a suspicion without a question (感觉是假的, 怀疑不是正品)
+SUSPECT = re.compile(r"感觉|怀疑|觉得|好像|像是|估计|怕是|担心|唔似|不像|似乎|真的假的|是真是假")
+PRICE_WORD = re.compile(r"便宜|价|平|咁平|这么低|cheap")
 # short yes to a buyer's "is it fake?" (是的 / 对的 / 嗯)
 YES = re.compile(r"^(亲|宝|亲亲|亲爱的)?[,，~ ]*(是的|对的|对|嗯|没错|是啊|是呀)")
 
@@ -84,7 +106,16 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
     agent = window_indices(item)
     buyer = window_indices(item, ("buyer",))
     neutral = cues.get("neutral", [])
-    masked = {i: mask(p.text(i), neutral) for i in agent + buyer}
+    buyer_neutral = [w for w in neutral if w != "真的假的"]
+    masked = {i: ORDER_SENSE.sub(lambda m: "□" * len(m.group(0)), mask(p.text(i), neutral)) for i in agent + buyer}
+    for i in buyer:  # 真的假的 next to the price (真的假的 这么便宜) asks whether the goods are genuine
+        if PRICE_WORD.search(p.text(i)):
+            masked[i] = ORDER_SENSE.sub(lambda m: "□" * len(m.group(0)), mask(p.text(i), buyer_neutral))
+    # agent replies to a buyer's "how do I tell fakes apart?": fake words there describe fakes in general
+    how_to = set()
+    for q in buyer:
+        if HOW_TO_TELL.search(masked[q]):
+            how_to.update([i for i in agent if i > q][:2])
 
     strong: list[tuple[int, str]] = []
     weak: list[tuple[int, str]] = []
@@ -103,6 +134,7 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
                 other_scope = False
             other = named_other or other_scope
             cond = any(w in clause for w in cues.get("conditional", []))
+            disclosed = bool(DISCLOSED.search(text))
             genuine = _find(text, cues.get("genuine", []), lo, hi)
             fakes = _find(text, cues.get("fake", []), lo, hi)
             fakes_weak = _find(text, cues.get("fake_weak", []), lo, hi)
@@ -121,7 +153,7 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
                     asserts.append((i, text[lo:s + len(w)].strip()[-12:]))  # 怎么会不是正品: a denial of doubt
                 elif hedges:
                     strong.append((i, f"{hedges[0][0]}…{w}"))
-                elif negated(text, s, 3) and not cond:
+                elif negated(text, s, 3) and not cond and not disclosed:
                     strong.append((i, text[max(lo, s - 3):s + len(w)]))
                 elif DOUBT_BEFORE.search(text[lo:s]) or DOUBT_AFTER.search(text[s + len(w):hi]) and \
                         re.search(r"(能|会|可能)(是|有)?[^，。！？!?,]{0,2}$", text[lo:s]):
@@ -131,9 +163,13 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
             for w, s in fakes:
                 if other or cond or negated(text, s, 6) or RHETORICAL.search(text[max(lo, s - 6):s]):
                     continue
+                if w in GENERIC_FAKE and (i in how_to or GENERAL_FAKE.search(text[s + len(w):hi])):
+                    continue
+                if ASKED_FORM.search(text[lo:s]):
+                    continue
                 strong.append((i, w))
             for w, s in fakes_weak:
-                if other or cond or negated(text, s, 6):
+                if other or cond or disclosed or negated(text, s, 6) or ASKED_FORM.search(text[lo:s]):
                     continue
                 weak.append((i, w))
             m = COMPARE.search(clause) or COMPARE_REV.search(clause)
@@ -142,6 +178,9 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
             m = GO_ELSEWHERE.search(clause)
             if m and not other:
                 strong.append((i, m.group(0)))
+            m = GENUINE_COSTS.search(clause)
+            if m and not other:  # 正品的话要三千多 is a condition by its form
+                weak.append((i, m.group(0)))
             for w, s in _find(text, cues.get("assert", []), lo, hi):
                 if w in WEAK_ASSERT:
                     if not negated(text, s, 3):
@@ -165,7 +204,8 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
     strong = [(i, w) for i, w in strong if not (i in firm and (w in GENERIC_FAKE or w.startswith("“")))]
     strong = [(i, w.lstrip("“")) for i, w in strong]
     # where authenticity is the topic: the buyer asked, or the agent used the words
-    asked = [i for i in buyer if any(w in masked[i] for w in cues.get("ask", [])) and is_question(p.conv.messages[i].text)]
+    asked = [i for i in buyer if any(w in masked[i] for w in cues.get("ask", []))
+             and (is_question(p.conv.messages[i].text) or SUSPECT.search(masked[i]))]
     topic = topic_agent or bool(asked)
     assert_msgs = firm
     if topic:
