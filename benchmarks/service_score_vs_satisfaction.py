@@ -169,6 +169,11 @@ def summarize(rows: list[Row], resamples: int, permutations: int) -> dict[str, A
     }
 
 
+def _r(rho: float | None) -> str:
+    """rho for display; undefined (None) when a variable is constant, e.g. no violations at all."""
+    return "n/a (constant)" if rho is None else f"{rho:+.3f}"
+
+
 def _strength(rho: float | None) -> str:
     if rho is None:
         return "undefined"
@@ -188,10 +193,10 @@ def interpretation(s: dict[str, Any]) -> str:
     score, viol, length = sp["score"], sp["violations"], sp["messages"]
     dis, sat = pc.get("dissatisfied", {}), pc.get("satisfied", {})
     dist: dict[float, int] = s["score_distribution"]
-    top = sum(v for k, v in dist.items() if k >= 92) / max(1, sum(dist.values()))
+    top = sum(v for k, v in dist.items() if k >= 94) / max(1, sum(dist.values()))
     ci = score["ci95"]
     if isinstance(ci, tuple | list) and (ci[0] > 0 or ci[1] < 0):
-        direction = "higher scores with happier buyers" if score["rho"] > 0 else "higher scores with LESS satisfied buyers"
+        direction = "higher scores with happier buyers" if (score["rho"] or 0) > 0 else "higher scores with LESS satisfied buyers"
         first = f"a {_strength(score['rho'])} but non-zero association ({direction})"
     else:
         first = "an association that cannot be told from none (its 95% interval includes zero)"
@@ -202,7 +207,7 @@ def interpretation(s: dict[str, Any]) -> str:
     similar = vz is None or abs(vz) < 1.96
     parts = [
         f"On {s['dialogues']} real JD dialogues the service score shows {first}: Spearman rho "
-        f"{score['rho']:+.3f}, CI {_fmt_ci(ci)}; the violation count's rho is {viol['rho']:+.3f}"
+        f"{_r(score['rho'])}, CI {_fmt_ci(ci)}; the violation count's rho is {_r(viol['rho'])}"
         + (" (no better)" if viol_zero else f" (CI {_fmt_ci(vci)})")
         + ", and dialogues with any violation are "
         + ("about as common" if similar else "more common" if dis.get("any_violation", 0) > sat.get("any_violation", 0)
@@ -211,9 +216,10 @@ def interpretation(s: dict[str, Any]) -> str:
         f"({sat.get('any_violation', 0):.1%}).",
         ("Much of this is" if abs(score["rho"] or 0) < 0.3 else "Keep in mind")
         + " the score's construction on this corpus: the chats have no timestamps, so the "
-        "response-time penalties never apply, and a chat without violations scores 100 - 8 + 2 per good-practice "
-        f"cue, 92 to 100 ({top:.0%} of dialogues are in that band), so the score is mostly a count of courtesy "
-        "phrases; the few violations found are, as the data README warns for these ordinary chats, likely false "
+        "response-time penalties never apply, and a chat without violations scores 100 minus 3 for a missing "
+        f"greeting and 3 for a missing closing, 94 to 100 ({top:.0%} of dialogues are in that band), so the score is "
+        "mostly a check of courtesy "
+        "phrases; any violations found are, as the data README warns for these ordinary chats, likely false "
         "positives until read, so they carry little signal either way.",
     ]
     if cues and dis and sat:
