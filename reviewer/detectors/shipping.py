@@ -13,7 +13,11 @@ if TYPE_CHECKING:
     from ..rules import DetectorTrigger, Prepared
 
 # an agreed shipping time stated in the chat for presale/custom items: 付款后15天内发货, 7个工作日内发出, 48小时内发
-AGREED = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*(个)?\s*(小时|天|日|工作日|个工作日)\s*(内|之内|以内)?\s*(发货|发出|寄出|安排发)")
+AGREED = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*(个)?\s*(小时|天|日|工作日|个工作日)\s*(内|之内|以内|左右|前后|后|之后)?\s*"
+                    r"(发货|发出|寄出|安排发|出货|出库|发)(?!票)")
+# the sentence names the presale/custom item: its time wins over a general "48小时内发货"
+PRESALE_WORD = re.compile(r"预售|定制|订做|订制|现做|手工做|排单|尾款")
+SENTENCE = re.compile(r"[。!！?？;；\n]")
 CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 CHASE = ("发货", "催", "还没发", "没发", "不发", "发了吗", "发了没", "物流", "快递", "什么时候发", "几时发", "啥时候发", "单号")
 
@@ -31,16 +35,25 @@ def _cn_int(s: str) -> int | None:
 
 
 def agreed_hours_in_chat(p: Prepared) -> float | None:
-    """The first shipping time the agent or the platform states in the chat (hours), if any."""
+    """The shipping time the agent or the platform states in the chat (hours), if any: the first one said of the
+    presale/custom item (its sentence names 预售/定制), else the first one."""
+    first: float | None = None
     for i, m in enumerate(p.conv.messages):
-        if m.role not in ("agent", "system"):
+        if m.role not in ("agent", "system", "bot"):
             continue
-        hit = AGREED.search(p.text(i))
-        if hit:
+        text = p.text(i)
+        for hit in AGREED.finditer(text):
             n = _cn_int(hit.group(1))
-            if n:
-                return float(n) if hit.group(3) == "小时" else float(n) * 24
-    return None
+            if not n:
+                continue
+            hours = float(n) if hit.group(3) == "小时" else float(n) * 24
+            left = max((b.end() for b in SENTENCE.finditer(text, 0, hit.start())), default=0)
+            right = SENTENCE.search(text, hit.end())
+            if PRESALE_WORD.search(text[left:right.start() if right else len(text)]):
+                return hours
+            if first is None:
+                first = hours
+    return first
 
 
 def _event_time(o: Order, kind: str, first: bool = True) -> datetime | None:

@@ -6,7 +6,7 @@ import re
 
 from ...models import Verdict
 from ..base import JudgeItem
-from ..offline import all_indices, decides, find_cues, trigger_indices, verdict, window_indices
+from ..offline import all_indices, decides, find_cues, negated_at, trigger_indices, verdict, window_indices
 from .payment import SHOP, corrections
 
 DATE = re.compile(r"(\d+|[一二三四五六七八九十两]+|\[数字x?\])\s*(号|日|天|个工作日|工作日|周|个月|小时|h)|月底|月初|下周|下个月|明天|后天|本周|这周|月中"
@@ -41,8 +41,24 @@ EXCUSE = re.compile(
     r"|(财务|会计|开票员|开票的|管票的|负责开票的?)[^,，。!！?？]{0,5}(不在|休假|请假|放假|没上班|出差|走了|离职|没来|回老家)"
     r"|(还没|未|没有|没)(申领|领到|领下来|批下来|批|下来|到位)|(税务|税局|税务局)[^,，。!！?？]{0,8}(批|审|核|申领|卡)"
     r"|(纳税|主体|公司|执照)[^,，。!！?？]{0,4}(变更|注销|更换|在换|迁移)")
-# a deferral with no point in time: 您先等等 有了会通知您, 这个真的不好说, 过段时间再问问
-VAGUE = re.compile(r"不好说|说不准|说不好|不确定什么时候|没法确定|等通知|(有了|到了|好了)[^,，。!！?？]{0,3}(再|会|就)?通知|过段时间|过些天|回头再说|以后再说|再说吧")
+# a deferral with no point in time: 您先等等 有了会通知您, 这个真的不好说, 过段时间再问问, 要走流程 时间不定
+VAGUE = re.compile(r"不好说|说不准|说不好|不确定什么时候|没法确定|等通知|(有了|到了|好了|开了|出来)[^,，。!！?？]{0,3}(再|会|就)?(通知|告诉|联系|跟您说|说一声)"
+                   r"|过段时间|过些天|回头再说|以后再说|再说吧|时间不定|时间不确定|(时间|什么时候|几时|啥时候)[^,，。!！?？]{0,4}(不清楚|不知道|不一定|没准|定不了)"
+                   r"|(要|得|需要)走(个)?流程[^,，。!！?？\d]{0,4}([,，。!！?？~～]|$)|(攒|凑)(够|齐|满)?[^,，。!！?？]{0,4}(一批|一起|统一)")
+# the invoice comes from someone other than the shop: 合作的贸易公司给您开, 第三方代开, 用另一个公司的名义开
+OTHER_ISSUER = re.compile(r"(?<!不)代开|(合作|挂靠|关联|朋友|兄弟)[^,，。!！?？]{0,6}(公司|单位|商家|厂|店)[^,，。!！?？]{0,8}(开|出|名义|的票)"
+                          # another/other company only when it is the shop's choice: 我们用另外一家公司的票, 走别的公司名义
+                          r"|(我们|咱们|我家|我司|我这边|用|走|以|找)[^,，。!！?？]{0,4}(另一|另外一|另外的|别家|其他|其它|别的)[^,，。!！?？]{0,4}"
+                          r"(公司|单位|商家|厂)[^,，。!！?？]{0,8}(开|出|名义|的票)"
+                          r"|(用|以|走)[^,，。!！?？]{0,6}(公司|单位)的?名义")
+# a category the shop imposes instead of the real goods: 品名统一写办公用品, 都开成日用品
+CATEGORY = re.compile(r"(品名|名目|类目|品类|项目|内容)[^,，。!！?？]{0,4}(统一|只能|一律|都|固定|全部|只可以)[^,，。!！?？]{0,3}(写|开|是|为|打|填)"
+                      r"|(统一|只能|一律|都)(开成|写成|开为|写为|改成)")
+REAL_GOODS = re.compile(r"实际|如实|按实|实物|明细|商品名称|商品名")
+# a minimum before the shop will issue one: 金额太小不单独开, 满200才开
+MINIMUM = re.compile(r"(金额|钱数|单价|订单|单子)[^,，。!！?？]{0,3}(太|比较|有点|过|这么)(小|少|低)|不划算|满\d+[^,，。!！?？]{0,3}(才|再)[^,，。!！?？]{0,2}(开|给)")
+# a bare 不开 refusal: 就不开了, 一般不单独开 (not 打不开 / 开不开)
+BARE_NO = re.compile(r"(?<![打点下载开])不(单独|另外|另|帮您|给您|给你|帮你|再)?开(了|啦|哈|喔|哦|呢|的|啊)?(?![心始通关话吗么嘛]|的话)")
 # the invoice will be issued/downloadable at a stated time (an excuse with this is a remedy, e.g. 系统升级 延长至订单完成48h)
 ISSUE = re.compile(r"开具|开出|开好|下载|生成|推送|补开|补寄|寄出|寄给|发到|换开|延长至|延至")
 # documents that are not the shop's invoice: a flight itinerary (行程单) is JD-air's own paid postal service
@@ -81,7 +97,8 @@ def invoice_refusal(item: JudgeItem) -> Verdict:
     buyer_no = live("buyer_declines", buyer_all)
     # "到付快递，没有发票的": the refusal is about the courier fee, not the goods' invoice
     refuse = [h for h in live("refuse", agent) if h.index not in not_invoice
-              and not FEE_SUBJECT.search(p.text(h.index)[max(0, h.start - 14):h.start])]
+              and not FEE_SUBJECT.search(p.text(h.index)[max(0, h.start - 14):h.start])
+              and not _hypothetical(p.text(h.index), h.start, h.start + len(h.cue))]
     refuse += [_Soft(i, m.group(0), m.start()) for i in agent for m in SOFT_NO.finditer(p.text(i))
                if not DENIED.search(p.text(i)[max(0, m.start() - 8):m.start()])
                and not any(h.index == i and abs(h.start - m.start()) < 4 for h in refuse)]
@@ -90,7 +107,20 @@ def invoice_refusal(item: JudgeItem) -> Verdict:
             and p.text(h.index)[h.start + len(h.cue):h.start + len(h.cue) + 1] != "号"]
     cond += [_Soft(i, m.group(0), m.start()) for i in agent if i not in not_invoice for m in POSTAGE.finditer(p.text(i))
              if not any(h.index == i for h in cond) and not RETURN_POSTAGE.search(_clause(p.text(i), m.start(), m.end()))]
+    refuse += [_Soft(i, m.group(0), m.start()) for i in agent for m in BARE_NO.finditer(p.text(i))
+               if not DENIED.search(p.text(i)[max(0, m.start() - 8):m.start()])
+               and not any(h.index == i and abs(h.start - m.start()) < 6 for h in refuse)]
+    # another company on the invoice, or a category the shop imposes (not the one the buyer asked for)
+    buyer_text = "".join(p.text(i) for i in buyer_all)
+    cond += [_Soft(i, m.group(0), m.start()) for i in agent if i not in not_invoice for m in OTHER_ISSUER.finditer(p.text(i))
+             if not negated_at(p.text(i), m.start()) and not any(h.index == i for h in cond)]
+    cond += [_Soft(i, m.group(0), m.start()) for i in agent for m in CATEGORY.finditer(p.text(i))
+             if not REAL_GOODS.search(_clause(p.text(i), m.start(), m.end()))
+             and not _echoes_buyer(_clause(p.text(i), m.start(), m.end()), buyer_text)
+             and not any(h.index == i for h in cond)]
     excuse = live("excuse", agent)
+    excuse += [_Soft(i, m.group(0), m.start()) for i in agent for m in MINIMUM.finditer(p.text(i))
+               if not negated_at(p.text(i), m.start())]
     excuse += [_Soft(i, m.group(0), m.start()) for i in agent for m in EXCUSE.finditer(p.text(i))
                if not DENIED.search(p.text(i)[max(0, m.start() - 8):m.start()])
                and not any(h.index == i and abs(h.start - m.start()) < 6 for h in excuse)]
@@ -178,6 +208,23 @@ def _answers(item: JudgeItem, asked: list[int], limit: int = 2) -> list[int]:
                 if n >= limit:
                     break
     return sorted(set(out))
+
+
+def _hypothetical(text: str, start: int, end: int) -> bool:
+    """A refusal word in a condition or a question (不开的话, 开不了吗, 如果开不了) or about a link (打不开)."""
+    return bool(IF_AFTER.match(text, end) or IF_BEFORE.search(text[max(0, start - 4):start]))
+
+
+IF_AFTER = re.compile(r"的?话|吗|么|嘛|[?？]")
+IF_BEFORE = re.compile(r"(如果|要是|若是|假如|万一|打|点|下载|链接)[^,，。!！?？]{0,2}$")
+
+
+def _echoes_buyer(clause: str, buyer_text: str) -> bool:
+    """The category in the agent's clause is what the buyer asked for (a 2-character run of it in the buyer's words)."""
+    m = CATEGORY.search(clause)
+    tail = clause[m.end():] if m else clause
+    tail = tail.lstrip("成为")
+    return any(tail[k:k + 2] in buyer_text for k in range(max(0, len(tail) - 1)) if len(tail[k:k + 2]) == 2)
 
 
 def _clause(text: str, start: int, end: int) -> str:

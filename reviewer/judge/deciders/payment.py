@@ -161,7 +161,7 @@ FEE_PERCENT = re.compile(r"(加|收|多|另|补|扣|贵)[^,，。!！?？]{0,4}(
                          r"|百分之|千分之")
 
 NEGS = "不行|不可以|不能|不支持|不接受|不收|不接|用不了|刷不了|收不了|付不了|走不了|没开通|没有开通|未开通|不开放|不太方便|不方便|不太好|不太行|不得" \
-       "|唔得|唔收|唔支持|唔可以|唔接|冇开通|冇得"
+       "|唔得|唔收|唔支持|唔可以|唔接|冇开通|冇得|没开|没有开|走不通|用不上|刷不上|付不上|弄不了|搞不了"
 # a refusal worded around the card: 信用卡我们这边收不了, 不能刷花呗, 不接受信用卡付款, 信用卡唔收
 CARD_NO = re.compile(r"(信用卡|花呗|刷卡|碌卡|信用支付|信用咭)[^,，。!！?？]{0,6}(" + NEGS + r"|关掉了|关了|关闭了|停用)"
                      r"|只(能|支持|接受|收)(用)?[^,，。!！?？]{0,8}(储蓄卡|借记卡)"
@@ -179,7 +179,11 @@ FEE_PAYER = re.compile(r"(手续费|费用|费率|点数|服务费)[^,，。!！
                        r"|(我们|店铺|商家|店里|小店|本店|卖家)[^,，。!！?？]{0,4}(不承担|不负担|不出|不包|承担不起|吸收不了)[^,，。!！?？]{0,4}(手续费|费)"
                        # the fee is added to the price: 加上手续费是3609, 手续费另算, 刷卡价
                        r"|(加上|算上|含上|连同|加)[^,，。!！?？]{0,3}手续费|手续费[^,，。!！?？]{0,4}(另算|另计|另外算|另外收|要加|得加|算您|算你)"
-                       r"|刷卡价|信用卡价|刷卡的价|现金价")
+                       r"|刷卡价|信用卡价|刷卡的价|现金价"
+                       # the card price differs: 刷卡的话价格要另外算, 信用卡价格会高一点, 用花呗得贴点手续费
+                       r"|(刷卡|信用卡|花呗|刷信用|信用支付)[^。!！?？]{0,8}(价格|价钱|价|钱|费用)[^,，。!！?？]{0,4}"
+                       r"(另外算|另算|不一样|不同|高一点|高一些|高点|贵|要加|会加|得加|多一点|多一些|上浮|加一点|多点)"
+                       r"|(贴|补|出|加)(点|一点|些|一些)手续费")
 FEE_WORD = re.compile(r"手续费|费率|服务费|点数|千分之|百分之|\d\s*%|个点")
 INST_WORD = re.compile(r"分期|免息|分\d+期|分[三六十二]+期")
 
@@ -192,7 +196,11 @@ def _refusal_ok(text: str, start: int, end: int) -> bool:
 # the buyer asks whether paying by card is possible: 能用信用卡吗, 花呗付得了不, 碌卡得唔得
 PAY_ASK = re.compile(r"(能|可以|可不可以|能不能|支持|行不行|可否|收不收|接不接|得唔得|可唔可以)[^,，。!！]{0,8}(信用卡|花呗|刷卡|分期|信用支付|付)"
                      r"|(信用卡|花呗|刷卡|分期|信用支付)[^,，。!！]{0,10}(吗|么|嘛|不|没|得唔得|[?？])")
-COD_WORD = re.compile(r"货到付款|货到付|到付|送货上门|快递员|配送员|现金")
+COD_WORD = re.compile(r"货到付款|货到付|到付|送货上门|快递员|配送员|上门收|现金")
+# steering a card question to another way of paying: 您用花呗或者余额宝付就好, 找朋友帮忙代付
+ALT_PAY = re.compile(r"(用|换|改用|换成|改成|改|走|选)(个|张|一下)?(花呗|余额宝|余额|储蓄卡|借记卡|零钱|微信|现金|银行卡|网银|其他(方式|卡|的))"
+                     r"[^,，。!！?？]{0,8}(付|支付|结算|吧|就好|就行|就可以|比较好)"
+                     r"|(找|让|请)[^,，。!！?？]{0,8}代付")
 FEE_QUESTION = re.compile(r"手续费|加钱|加价|多收|多付|额外|费用|贵吗|加点|要加|另收")
 
 
@@ -308,6 +316,13 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
     fee_answers = set(replies_to(item, q_fee, limit=1))
     gen_no = [h for h in has(item, "generic_no", ans_card) if h.index not in yes_msgs | fee_answers
               and _refusal_ok(p.text(h.index), h.start, h.start + len(h.cue))]
+    # the answer to a card question steers to another way of paying without a yes: a refusal said indirectly
+    asked_words = "".join(p.text(i) for i in q_card)
+    gen_no += [Hit(i, m.group(0), m.start(), False) for i in ans_card if i not in yes_msgs | fee_answers | bank
+               for m in ALT_PAY.finditer(p.text(i))
+               if not clause_negated(p.text(i), m.start(), 4) and not (m.group(3) and m.group(3) in asked_words)
+               and not COD_WORD.search(p.text(i))
+               and not any(h.index == i for h in gen_no)]
     inst_no = [h for h in has(item, "generic_no", ans_inst) if h.index not in yes_msgs | fee_answers
                and _refusal_ok(p.text(h.index), h.start, h.start + len(h.cue))]
 
@@ -366,13 +381,20 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
 
 # "pay first, then we ship": refusing cash on delivery
 PREPAY = re.compile(r"先(在线)?(付款|付清|支付|付钱|付)[^。!！?？]{0,10}(才|再)(能|可以|会|给您|给你)?(发|安排)"
-                    r"|(付|交)[^,，。!！?？]{0,6}(定金|订金|押金)")
+                    r"|(付|交)[^,，。!！?？]{0,6}(定金|订金|押金)"
+                    # 您要不先付了吧, 先付一下再安排
+                    r"|(先|要不)[^,，。!！?？]{0,4}(付|支付|付款)(了|一下|掉)?(吧|呗|好|再|才)")
 
 
 # COD orders pushed back in the queue: 压到最后再发, 要排队 什么时候轮到不好说, 放到后面处理
 COD_DELAY = re.compile(r"(压|排|放|拖|押|留|挪|丢)(到|在|去)?(最)?(后|后面|最后|底下|末尾)(再|才)?"
                        r"|排队|轮到|(什么时候|几时|啥时候)[^,，。!！?？]{0,6}(不好说|不一定|不确定|说不准|没准|看情况)"
-                       r"|(不好说|说不准|不确定|没准)[^,，。!！?？]{0,4}(什么时候|几时|啥时候)")
+                       r"|(不好说|说不准|不确定|没准)[^,，。!！?？]{0,4}(什么时候|几时|啥时候)"
+                       # put last or behind the paid orders: 都是最后安排, 优先级比较低, 先处理付了款的, 等其他单发完再看, 有空就发
+                       r"|最后(才|再)?(安排|发|处理|出库|排)|靠后|往后(排|放|推|安排|压)|优先级[^,，。!！?？]{0,3}(低|靠后|往后)"
+                       r"|(先|优先)(处理|发|安排|出)[^,，。!！?？]{0,4}(付了?款|在线|已付|线上|付过|已经付)"
+                       r"|等[^,，。!！?？]{0,4}(其他|别的|其它)[^,，。!！?？]{0,4}(单|订单|货)[^,，。!！?？]{0,6}(完|再)"
+                       r"|不(着急|急着|急于|忙着)(发|安排|处理)|有空(就|再)?(发|安排)|慢慢(发|安排)")
 # steering a COD buyer to pay online: 改个在线付 今天就能发, 换成线上支付, 在线付的话马上发
 COD_STEER = re.compile(r"(改|换|转|切)(个|成|为|用|一下|下)?(在线|线上|网上|网银|微信|支付宝)(付|支付|付款)"
                        r"|(在线|线上|网上)(付|支付|付款)[^。!！?？]{0,8}(就|马上|立刻|今天|当天|优先)[^,，。!！?？]{0,4}(发|能发|安排)")
@@ -480,6 +502,15 @@ OFF_SITE = re.compile(r"(不用|无需|不需要|不必|别|不要)(在|走|通�
                     # paid outside, then a zero-price order placed on the platform: 后台改0蚊落单, 拍0元链接
                     r"|(改|拍|落单|下单|改价)[^,，。!！?？]{0,6}(?<![\d.])(0|零)\s*(元|蚊|块|文)(?!\d)"
                     r"|(?<![\d.])(0|零)\s*(元|蚊|块)(落单|下单|链接|拍)")
+# the shop takes the money itself, whatever the channel: 钱我这边直接收, 付款方式选其他, 扫一下我发的码, 打到这个账户
+DIRECT_PAY = re.compile(r"(钱|款|货款|费用|尾款|定金|订金|差价|差额|余款)[^,，。!！?？]{0,6}(我|我们)(这边|这里|私下|自己)?(直接|单独)?(收|拿)(?!到|货|件)"
+                        r"|(支付|付款)方式[^,，。!！?？]{0,3}选(择)?[^,，。!！?？]{0,2}(其他|其它|线下)"
+                        r"|扫[^,，。!！?？]{0,4}(我|我发|我给)[^,，。!！?？]{0,3}码"
+                        r"|(打|转|汇|存)(到|进|入)(这个|下面|以下|这|该)(个)?(账户|账号|卡|卡号)")
+# a private contact used to pay or to order: 加我v转我就行, 加我微信下单能省30, 要付款的话加我微信
+CONTACT_PAY = re.compile(r"(加|\+)(我|下我|一下我)?(的)?(微信|v|qq|q|薇|威|卫星|line)(?![a-z])"
+                         r"([^。!！?？]{0,3}(下单|拍|买)|[^。!！?？]{0,10}(转|付|打款|汇|交钱|收钱|省|便宜|优惠(?!券)))"
+                         r"|(转|付|打款|汇|下单)[^。!！?？]{0,6}(加|\+)(我|下我)(的)?(微信|v|qq|q|薇|威|卫星|line)(?![a-z])")
 DIGITS = re.compile(r"\d{2,}\s*(元|块)?")
 OPENING = re.compile(r"^(亲+|亲爱的|亲亲|您好|你好|在的|嗯+|哈+|呃)?[\s,，~～!！。.]*(亲+)?[\s,，~～!！]*$")
 # the money goes to the agent's own or a private account
@@ -530,6 +561,11 @@ def off_platform(item: JudgeItem) -> Verdict:
                 if not refused_here(h := Hit(i, m.group(0), m.start(), False)) and not negated_before(p.text(i), m.start())]
     outside += [h for h in has(item, "outside_weak", agent)
                 if not refused_here(h) and h.index not in platform_msgs and h.index in money_msgs]
+    service_msgs = {h.index for h in has(item, "service_only", agent)}
+    outside += [h for i in agent for rx in (DIRECT_PAY, CONTACT_PAY) for m in rx.finditer(p.text(i))
+                if not refused_here(h := Hit(i, m.group(0), m.start(), False)) and not clause_negated(p.text(i), m.start(), 4)
+                and i not in service_msgs and not (jd_official and "京东" in p.text(i))
+                and not any(o.index == i and abs(o.start - m.start()) < 4 for o in outside)]
     if jd_official:  # 公司线下转账 on JD is JD's own checkout method
         outside = [h for h in outside if not any(abs(m.start() - h.start) <= 8 for m in JD_COMPANY.finditer(p.text(h.index)))]
     channel = has(item, "channel", agent)

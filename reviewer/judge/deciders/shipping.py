@@ -26,6 +26,13 @@ YOU = re.compile(r"(您|你|亲)(这边|那边|这里|那里|的地址|地址|�
 SCOPE_BREAK = re.compile(r"[,，。.!！?？;；\n~～()（）]")
 GENERIC_REMOTE = {"偏远", "边远", "偏僻", "山区", "乡镇", "农村", "海岛", "岛上"}
 OUTBOUND = re.compile(r"发货|发出|包邮|下单|拍下|偏远|新疆|西藏")
+# postage asked for in everyday words: 这个地址得加个快递费, 需要您另外出一点路费, 快递费要单独给, 得您贴点钱 差15
+POSTAGE_DEMAND = re.compile(
+    r"(加|补|付|出|给|交|另付|贴|多出|多付)(个|点|一点|些|一些|一下|上|个人)?(的)?(运费|邮费|快递费|物流费|路费|邮资|快递钱|运输费|配送费)"
+    r"|(另外|额外|单独)(出|给|付|补|加|交|收)[^,，。!！?？]{0,3}(运费|邮费|快递费|物流费|路费|邮资|快递钱|差价|差额|钱)"
+    r"|(运费|邮费|快递费|物流费|路费|邮资|快递钱)[^,，。!！?？]{0,6}(要|得|需要|须|需)[^,，。!！?？]{0,4}(单独|另外|额外)(给|付|出|补|加|算|收|结)"
+    r"|(贴|补)(点|一点|些|一些)钱|(?<![相])差\s*(\d+|[一二两三四五六七八九十]+)(?![\d天号日个小%])"
+    r"|补差(链接|价链接|的链接)|(快递|物流|运费|邮费)[^,，。!！?？]{0,6}(贵|多)\s*(\d+|[一二两三四五六七八九十]+)")
 EXTRA_AMOUNT = re.compile(r"(补|加|另付|多付|再付|另收|多收|贵)[^,，。!！?？]{0,6}(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*(元|块|r|rmb)")
 
 
@@ -70,7 +77,7 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
     agent = [i for i in agent if i in postage_msgs and i not in return_msgs]
     no_msgs = {h.index for h in has(item, "no_surcharge", agent)}
     sur = has(item, "surcharge", agent)
-    charged = {i for i in agent for rx in (EXTRA_AMOUNT, POSTAGE_CHARGE) for m in rx.finditer(p.text(i))
+    charged = {i for i in agent for rx in (EXTRA_AMOUNT, POSTAGE_CHARGE, POSTAGE_DEMAND) for m in rx.finditer(p.text(i))
                if not clause_negated(p.text(i), m.end(), m.end() - m.start() + 6)}
     # "偏远地区不包邮/除外" is a demand only when aimed at this buyer: the buyer gave a remote address,
     # or the agent says the buyer's own address is remote (您这边是新疆)
@@ -126,7 +133,8 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
     listing_agent = has(item, "listing", stated)
     volunteered = has(item, "buyer_volunteers", buyer)
     listing_buyer = has(item, "listing", buyer)
-    reason = "偏远地区" if remote else "指定快递" if courier else "其他理由"
+    reason = "偏远地区" if remote else "指定快递" if courier else \
+        "收货地址" if any("地址" in p.text(i) for i in sur_idx) else "其他理由"
     if courier and not remote and listing_agent:
         return verdict(item, "compliant", 0.7, [*sur_idx, *(h.index for h in listing_agent)],
                        "买家指定其他快递，客服按页面明确标注的差价收取，属于页面说明的付费升级")
