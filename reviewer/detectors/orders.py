@@ -57,6 +57,8 @@ CJK = r"\u4e00-\u9fff"
 PHONE = re.compile(
     r"(?<![\d*])1[3-9]\d(?:[\d*xX]{4}|[\s-]\d{4}|[\s-][*xX]{4})[\s-]?\d{4}(?!\d)"  # 13812345678, 138****1234, 138 1234 5678
     r"|(?<![\d*])1[3-9]\d[*xX]{4,8}(?!\d)"  # 138********
+    r"|(?<![\d*])09\d{2}[\s-]?(?:\d{3}|[*xX]{3})[\s-]?\d{3}(?!\d)"  # Taiwan mobile 0912-345-678, 0912***678
+    r"|(?:手机|电话|号码|联系方式|联络)[^,，。!！?？\d]{0,6}(?<!\d)[5689]\d{3}[\s-]?\d{4}(?!\d)"  # Hong Kong 9123 4567
     r"|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)"  # landline
     r"|(?:手机|电话|号码|联系方式)[^,，。!！?？]{0,4}尾号(?:是|为|:)?\s*\d{4}"
     # part of the number is still the number: 电话后四位是5678, 手機末四碼5678, 5678结尾, 138开头
@@ -145,7 +147,7 @@ def name_answer(question: str, reply: str) -> bool:
 # the buyer asks for a phone; a reply with its last digits (尾号5678, 5678结尾) gives part of the number away
 ASKS_PHONE = re.compile(r"电话|手机|号码|联系方式|phone|number")
 PHONE_TAIL = re.compile(r"(?:尾号|尾数|末尾|结尾是|后[四4]位|末[四4]位|后[四4]码|末[四4]码)[^,，。!！?？\d]{0,3}\d{3,4}(?!\d)"
-                        r"|(?<!\d)\d{4}(?:结尾|收尾)|(?<!\d)1[3-9]\d开头")
+                        r"|(?<!\d)\d{3,4}(?:结尾|收尾)|(?<!\d)(?:1[3-9]\d|09\d{2})开头")
 NOT_PHONE_TAIL = re.compile(r"订单|单号|运单|快递单|卡|账号|帐号|编号")
 
 
@@ -253,13 +255,16 @@ CLOSE_REQUEST = re.compile(
 WEAK_CLOSE = re.compile(r"^(?:拍错了?|拍多了|拍重复|重复拍|重拍|(?:下|买|选|填|拍)错|重新(?:下单|下|拍|买|购买))$")
 CHANGE_ASK = re.compile(r"改|换|修改|更改|更换|调整|备注|晚点发|晚几天|延迟发|推迟|先别急|等几天|补拍|加购|合并|要的是|想要的是|"
                         r"应该是|本来要|本来想要|其实要")
-CLOSE_VERB = r"(?:关闭|关掉|关了|关咗|取消|撤销|撤掉|撤了|撤咗|cancel|close)"
+# verbs that close an order only when an order is what they act on (单子给您作废了, 那单我先处理掉了, 单给您退掉了)
+SOFT_CLOSE = r"作废|清掉|撤回|处理掉|退掉|砍掉|砍单|注销"
+ORDER_NOUN = re.compile(r"单|订单|交易|order")
+CLOSE_VERB = rf"(?:关闭|关掉|关了|关咗|取消|撤销|撤掉|撤了|撤咗|cancel|close|{SOFT_CLOSE})"
 # the shop says it closes/closed the order (someone of the shop is the subject)
 AGENT_CLOSED = re.compile(
     rf"(?:帮您|给您|帮你|给你|替您|为您|这边|我们|我这边|小妹|妹子|我来|我已|我给|我帮|我把)[^,，。!！?？]{{0,6}}{CLOSE_VERB}")
 # the order is reported closed, without saying who did it
 CLOSED_PASSIVE = re.compile(
-    rf"(?:已|已经)[^,，。!！?？]{{0,6}}{CLOSE_VERB}|(?:关闭|关掉|取消|撤销|cancel|close)(?:了|咗|左|掉了)|订单(?:已|已经|被)(?:被)?(?:关闭|取消)"
+    rf"(?:已|已经)[^,，。!！?？]{{0,6}}{CLOSE_VERB}|(?:关闭|关掉|取消|撤销|作废|cancel|close)(?:了|咗|左|掉了)|订单(?:已|已经|被)(?:被)?(?:关闭|取消)"
     r"|交易(?:已|已经|被)?关闭")
 
 

@@ -9,9 +9,12 @@ from ...detectors.orders import (
     AFFIRM_CONSENT,
     AGENT_CLOSED,
     CLOSED_PASSIVE,
+    ORDER_NOUN,
+    SOFT_CLOSE,
     clauses,
     close_requests,
     impostor_claim,
+    soft,
 )
 from ...models import Order, OrderEvent, Verdict
 from ..base import JudgeItem
@@ -27,11 +30,13 @@ WHY = re.compile(r"(?:怎么|为什么|为啥|咋|谁|被|没有?(?:要求|让|�
 # a rule stated in general ("订单一旦取消无法恢复"), or the buyer being told how to do it themselves
 GENERAL = re.compile(r"一旦|只要|之后|以后|的话|如果|若|避免|以免|防止|为免|(?:取消|关闭)后|不能恢复|无法恢复|是不能|前台|自行|自己|您(?:这边)?可以|您在|点击|"
                      r"按钮|页面|点(?:一下)?(?:取消|关闭)|我的订单|订单详情|订单列表")
-DONE = re.compile(r"已[^,，。!！?？]{0,6}(?:关闭|关掉|取消|撤销|撤|cancel|close)"
-                  r"|(?:关闭|关掉|关|取消|撤销|撤|cancel|close)[^,，。!！?？]{0,4}(?:了|啦|咗|左|喇|嘞|咯|d)")
+DONE = re.compile(rf"已[^,，。!！?？]{{0,6}}(?:关闭|关掉|取消|撤销|撤|cancel|close|{SOFT_CLOSE})"
+                  rf"|(?:关闭|关掉|关|取消|撤销|撤|cancel|close|{SOFT_CLOSE})[^,，。!！?？]{{0,4}}(?:了|啦|咗|左|喇|嘞|咯|d)")
 # an offer to close, not a close
 OFFER = re.compile(r"(?:可以|能|能够|可|需要|要不要|是否|确定|确认|建议|您看|考虑)[^,，。!！?？]{0,8}(?:关闭|关掉|关|取消|撤销)|提交取消")
-CLOSE_WORD = re.compile(r"关闭|关掉|关了|关咗|关单|取消|撤销|撤单|撤掉|撤了|撤咗|cancel|close")
+SHOP_SUBJECT = re.compile(r"(?:我们|我这边|这边|小妹|我(?:给|帮|把|来|先|就))[^,，。!！?？]{0,8}(?:关闭|关掉|关了|关|取消|撤销|撤)")
+HARD_CLOSE_WORD = re.compile(r"关闭|关掉|关了|关咗|关单|取消|撤销|撤单|撤掉|撤了|撤咗|cancel|close")
+CLOSE_WORD = re.compile(rf"{HARD_CLOSE_WORD.pattern}|{SOFT_CLOSE}")
 # the ordering account protests after the close: it did not ask for it ("我还没说关啊", "谁让你取消的")
 PROTEST = re.compile(r"(?:没|没有|未|冇|不是)(?:说|让|叫|要求|同意|答应|讲)[^,，。!！?？]{0,6}(?:关|取消|撤|cancel)"
                      r"|谁(?:让|叫|说)[^,，。!！?？]{0,4}(?:关|取消|撤)|怎么(?:就|给我|把)?[^,，。!！?？]{0,4}(?:关|取消|撤)了"
@@ -94,8 +99,13 @@ def _agent_closes(item: JudgeItem) -> tuple[list[int], list[int], list[int]]:
     proposals: list[int] = []
     for i in all_indices(item):
         for cl in clauses(p.conv.messages[i].text):
-            if not CLOSE_WORD.search(cl) or NOT_ORDER.search(cl) or NOT_SELLER.search(cl):
+            ns = [m.group(0) for m in NOT_SELLER.finditer(cl)]
+            if ns and set(ns) <= {"超时"} and SHOP_SUBJECT.search(cl):
+                ns = []  # "超时了我们这边就给您关掉了": the time-out is the reason, the shop is the closer
+            if not CLOSE_WORD.search(cl) or NOT_ORDER.search(cl) or ns:
                 continue
+            if not HARD_CLOSE_WORD.search(cl) and not ORDER_NOUN.search(soft(p.conv.messages[i].text)):
+                continue  # 作废/删掉/处理掉 close an order only when an order is what is spoken of
             act = next((m for m in AGENT_CLOSED.finditer(cl) if _affirmative(cl, m)), None)
             pas = next((m for m in CLOSED_PASSIVE.finditer(cl) if _affirmative(cl, m)), None)
             done = DONE.search(cl)

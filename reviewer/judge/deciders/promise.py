@@ -22,7 +22,7 @@ from ..offline import (
 # ------------------------------------------------------------------ promise.gift
 
 # the buyer says the gift is missing or asks for it to be sent
-MISSING = re.compile(r"没收到|没有收到|没看到|没找到|找不到|(?<!有)没有|漏发|漏了|漏放|少了|少发|少一|没给|没送|没发|没见|在哪|"
+MISSING = re.compile(r"没收到|没有收到|没到|未到|没来|没寄|没影|没看到|没找到|找不到|(?<!有)没有|漏发|漏了|漏放|少了|少发|少一|没给|没送|没发|没见|在哪|"
                      r"冇收到|冇见|冇看到|冇|唔见|missing|not received|didn.?t (?:get|receive)|补发|补寄|补给")
 ASK_WHERE = re.compile(r"呢[?？~～。!！]*$|呢\s")
 RECEIVED = re.compile(r"收到|到了|拆开|打开|签收|拿到")
@@ -31,7 +31,10 @@ FREEBIE = re.compile(r"送个|送一个|送点|能送|可以送|送我|有没有
                      r"送[一两]?[个只双套对份]?(?:呗|吧|嘛)")
 # ... unless they say it was promised
 CLAIMED = re.compile(r"说了送|说好|写着|写了|页面|详情|订单里|订单上|承诺|不是说|当时|你说|你们说|直播间|主播|活动页|标着|标了|"
-                     r"赠品列表|下单送")
+                     r"赠品列表|下单送|说送|说过送|讲好|答应|当初|买的时候|下单的时候|拍的时候")
+# the agent disputes that any gift was promised (没有赠品活动, 您看的是别的链接): the buyer's claim is not taken as given
+DISPUTE = re.compile(r"没有(?:赠品|这个|该|此|什么)?(?:赠品|活动)|没有送|不送(?:的|哦|呢)|没(?:有)?说过|没(?:有)?承诺|没答应|"
+                     r"别的链接|其他链接|别家|看错|不是我们")
 OTHER_TOPIC = re.compile(r"差价|价保|保价|运费|邮费|退款|退货|换货|发票|税|尺码|颜色|型号|降价|优惠|活动价|改价|地址")
 FIRST_N = re.compile(r"前\d+(?:名|单|位|个|份|件)|限量\d+")
 TENTATIVE = re.compile(r"问[一]?下|能不能|可不可以|是否能|是否可以|看看能否|看能不能|看看能不能|尽量")
@@ -44,6 +47,16 @@ LIVE_HOST = re.compile(r"主播|直播间|直播的时候|直播时|直播里|li
 CLOSING = re.compile(r"^(?:没有了|没了|没有啦|没啦|没有|暂时没有了?)[,，.。~～!！\s]*(?:谢谢|多谢|感谢|谢了|哈|哦|啦)?")
 SHIPPING_BEFORE = "配派运递输护接投快发寄"
 
+
+# "送" as giving, not delivering (说好当天送达 is a delivery claim)
+GIVE = re.compile(r"(?<![配派运递输护接投快发寄])送(?!达|到|货|过来|过去|上门|去|出|回)")
+# a condition the gift now depends on, raised only after the buyer asks for it (关注店铺才有, 晒图后才发, 会员才送)
+ONLY_IF = re.compile(r"才(?:有|送|发|给|赠|能|会|可以|行|算)")
+# the re-send verb itself negated, whatever words sit between (就不另外补了, 不会再单独发, 没法给您另寄)
+NEG_RESEND = re.compile(r"(?:不(?!用|需|必|要|好意思|客气|管)|无法|不能|不会|没法|没办法|不再|不予|不给|冇|唔(?!使|洗|该))"
+                        r"(?:[^,，。!！?？~～不没]{0,4})(?:补|寄|发)(?!票|货|错|现|布|生|展|热|烧|霉|芽|回|还)")
+# a re-send named only as the reason it will not happen (单独寄运费比试用装还贵): not an offer
+COST_REASON = re.compile(r"^[^,，。!！?？~～]{0,6}(?:运费|邮费|快递费|成本|费用)[^,，。!！?？~～]{0,10}(?:贵|高|比|多|不划算|划不来|不值)")
 
 # a re-send the agent says it will NOT do (不参与补发, 没法再寄, 补发不了 is a cue already)
 NEG_REMEDY = re.compile(r"(?:不|没|无法|未|冇|唔)[^,，。!！?？~～不没]{0,3}$")
@@ -103,9 +116,11 @@ def promise_gift(item: JudgeItem) -> Verdict:
             earlier = earlier[-1:]  # the buyer moved on to another subject
         return any(j in rel or j in missing_set or j in claims for j in earlier)
 
-    claims = [i for i in buyer if CLAIMED.search(p.text(i)) and (_gift_related(p.text(i), keys, fuzzy) or "送" in p.text(i))]
+    claims = [i for i in buyer if CLAIMED.search(p.text(i))
+              and (_gift_related(p.text(i), keys, fuzzy) or bool(GIVE.search(p.text(i))))]
     received = any(RECEIVED.search(p.text(i)) for i in buyer)
-    missing = [i for i in buyer if (MISSING.search(p.text(i)) or (received and ASK_WHERE.search(p.text(i))))
+    missing = [i for i in buyer if (MISSING.search(p.text(i))
+                                    or ((received or _gift_related(p.text(i), keys, fuzzy)) and ASK_WHERE.search(p.text(i))))
                and not CLOSING.search(p.text(i).strip())
                and (i in rel or any(0 < i - j <= 3 or (0 < j - i <= 2 and j in agent) for j in related))]
     missing_set = set(missing)
@@ -129,11 +144,27 @@ def promise_gift(item: JudgeItem) -> Verdict:
             h = CueHit(i, m.group(0), m.start(), False)
             if not answers_freebie(h):
                 refuse.append(h)
+    for i in scope:  # "就不另外补了", "不会再单独寄": the re-send refused in other words
+        text = p.text(i)
+        for m in NEG_RESEND.finditer(text):
+            h = CueHit(i, m.group(0), m.start(), False)
+            if (not NOT_NEG_REMEDY.search(text[max(0, m.start() - 2):m.end()]) and not QUESTION_END.search(text)
+                    and not answers_freebie(h) and not off_topic(h)):
+                refuse.append(h)
     evade = [h for h in find_cues(item, "evade", scope)
-             if not h.negated and not answers_freebie(h) and not off_topic(h)] if missing else []
+             if not h.negated and not answers_freebie(h) and not off_topic(h)] if (missing or claims) else []
+    if missing or claims:
+        for i in scope:  # "关注店铺才有", "晒单后才发": a condition raised once the buyer asks
+            if i < min(missing + claims):
+                continue
+            for m in ONLY_IF.finditer(p.text(i)):
+                h = CueHit(i, m.group(0), m.start(), False)
+                if not answers_freebie(h) and not off_topic(h) and not QUESTION_END.search(p.text(i)):
+                    evade.append(h)
     conditions = [h for h in find_cues(item, "remedy_condition", scope) if not h.negated]
     all_offers = find_cues(item, "remedy", scope)
-    offers = [h for h in all_offers if not h.negated and not TENTATIVE.search(p.text(h.index)[:h.start])]
+    offers = [h for h in all_offers if not h.negated and not TENTATIVE.search(p.text(h.index)[:h.start])
+              and not COST_REASON.search(p.text(h.index)[h.start + len(h.cue):])]
 
     def refused_remedy(h: CueHit) -> bool:  # "赠品不参与补发", "没法再寄": the re-send itself is declined
         before = p.text(h.index)[max(0, h.start - 6):h.start]
@@ -155,6 +186,10 @@ def promise_gift(item: JudgeItem) -> Verdict:
 
     promised = bool(gifts) or bool(promised_chat)
     what = f"订单赠品（{'、'.join(gifts)}）" if gifts else "客服在聊天中承诺的赠品"
+    if not gifts:  # "给您赠送…，表达我们的一点心意": words in the promising message itself describe the gift
+        own = set(promised_chat)
+        refuse = [h for h in refuse if h.index not in own]
+        evade = [h for h in evade if h.index not in own]
     bad = refuse + evade
     last_bad = max(((h.index, h.start) for h in bad), default=(-1, -1))
     def fixes_gift(h: CueHit) -> bool:
@@ -170,7 +205,9 @@ def promise_gift(item: JudgeItem) -> Verdict:
     # a gift the live-stream host (主播) or the live room announced is the shop's promise; an evasion that does not
     # dispute the buyer's account of it presupposes it
     host_claims = [i for i in claims if LIVE_HOST.search(p.text(i))]
-    if bad and (promised or (refuse and claims) or host_claims):
+    # a claim the agent does not dispute, answered with "the offer period is over" or similar, is taken as given
+    undisputed = bool(claims) and not any(DISPUTE.search(p.text(i)) for i in scope)
+    if bad and (promised or (refuse and claims) or host_claims or undisputed):
         conf = 0.85 if refuse else 0.75
         if not promised:  # only the buyer says it was promised, but the agent's refusal presupposes the gift
             conf = 0.7
@@ -197,20 +234,26 @@ TIME = (r"(?:今天|今晚|今日|明天|明早|明晚|明日|听日|听朝|后�
         r"双十一|双11|双十二|双12|618|元旦|春节|国庆|中秋|端午|情人节|七夕|圣诞|母亲节|父亲节|生日)")
 TIME_RX = re.compile(TIME)
 ARRIVAL = re.compile(r"(?:送达|到货|送到|收到|到达|到手|到家|签收|能到|会到|就到|可到|必到|必达|包到|到您手|到你手|赶得上|赶得及|赶上|"
+                     r"送上门|来得及|耽误不了|不会耽误|不耽误|误不了|"
                      rf"{TIME}[^,，。!！?？]{{0,8}}?到)(?!后|之后|以后|的时候|时候|时|了吗|账|短信|通知|消息|信息|回复|邮件|电话)")
-OUTCOME = re.compile(r"退款成功|退款一定|能退成|退得了|理赔|赔付|能赔|赔到|全额赔|到账|清关|海关|不会被扣|扣关|被扣|(?<![有相])关税|不收税|"
+OUTCOME = re.compile(r"(?<!质检)(?<!检验)(?<!检测)过关|通关|退款成功|退款一定|能退成|退得了|理赔|赔付|能赔|赔到|全额赔|到账|清关|海关|不会被扣|扣关|被扣|(?<![有相])关税|不收税|"
                      r"不会收税|审核通过|能通过|通过审核|申诉成功|运费险|保险|报销|批下来|能批|平台(?:会|肯定|一定)?(?:判|支持)|"
                      r"介入|索赔|赔偿到|(?:退款|理赔|申诉|审核|退货|售后|索赔|报销|赔偿|价保|保价|补差)[^,，。!！?？]{0,6}"
-                     r"(?:成功|通过|批下来|下来)|(?:会|能)(?:通过|成功|批)")
+                     r"(?:成功|通过|批下来|下来)|(?:会|能)(?:通过|成功|批)"
+                     # who wins a dispute is the platform's call (平台那边肯定判给您, 判您赢); money "coming back" from one
+                     r"|(?:平台|小二|仲裁|介入)[^,，。!！?？]{0,6}(?:判|支持|站|批|通过|同意)|秒批|必批|秒过|判[^,，。!！?？]{0,3}(?:赢|胜|给您|给你)|稳赢|包赢|必赢|"
+                     r"退回来|退得回|拿回来|要回来|(?:钱|款)[^,，。!！?？]{0,6}(?:回来|一分不少)")
 # the shop promising its own action on a claim (帮您申请理赔) is not a guarantee of the outcome
 ACTION_BEFORE = re.compile(r"(?:申请|提交|帮您|给您|为您|协助|跟进|处理|联系|反馈|催)[^,，。!！?？]{0,3}$")
 # a process the shop can start (申请理赔); its result (批下来, 通过, 到账) is not the shop's action
-PROCESS = re.compile(r"理赔|赔付|索赔|介入|申诉|审核|运费险|保险|报销|退款|退货|售后|价保|保价|补差|赔偿")
+PROCESS = re.compile(r"理赔|赔付|索赔|介入|申诉|审核|运费险|保险|报销|退款|退货|售后|价保|保价|补差|赔偿|退回|退得|钱|款")
 CONDITION_AFTER = re.compile(r"^[^,，。!！?？]{0,5}?(?:后|之后|以后|的时候|时)")
 SHOP_RECEIVES = re.compile(r"(?:我们|我这边|仓库|店里|售后|商家)[^,，。!！?？]{0,3}$")
 CONDITIONAL = re.compile(r"一旦|如果|若是|要是|的话")
 FILLER = re.compile(r"[的了哦啊呀啦哈嘛呢吧亲宝~～!！\s😊🙏💕❤️👍🌹🧧]|我们|我|家|给您|您|你|的话|真的|都|是|这个|放心|一定|绝对|保证|"
-                    r"肯定|百分百|百分之百|100%|妥妥|铁定|打包票|没问题")
+                    r"肯定|百分百|百分之百|100%|妥妥|铁定|打包票|没问题|"
+                    # "这个可以跟您打包票", "这点我敢保证": a pledge clause about the neighbouring one
+                    r"可以|能|敢|跟|和|向|同|这点|这一点|那个|一百个心|一百个|保票|包票|拍胸脯|担保|心")
 
 
 # the agent declines to say or promise it (不敢说, 不能跟您说一定, 打不了包票, 说不好, can't guarantee)
@@ -219,6 +262,7 @@ DISCLAIM_RX = re.compile(
     r"(?:说|讲|保证|打包票|担保|承诺|答应|确定|肯定|作保|拍胸)(?!假|谎|大话|空话|瞎话)"
     r"|说不好|说不准|讲不准|讲唔定|话唔定|做不到|不好讲|保不准|保不齐|没准|难说|不一定|唔一定"
     r"|can.?t guarantee|cannot guarantee|not guaranteed|no guarantee|can.?t promise|not sure")
+DEADLINE = {"最迟", "最晚", "不会超过", "不会晚于"}
 CONTRAST = re.compile(r"^(?:但|但是|不过|可是|只是|然而)")
 QUESTION_TAIL = re.compile(r"(?:吗|么|咩|不|没|没有|未)$")
 
@@ -344,11 +388,23 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
             if strong or weak:
                 certain_msgs.append(i)
             # the shop's own action on a claim (帮您申请理赔) or a step named as a time ("清关后…") is no outcome
-            outcome = next((m for m in OUTCOME.finditer(seg)
-                            if not (PROCESS.match(m.group(0)) and ACTION_BEFORE.search(seg[:m.start()]))
-                            and not CONDITION_AFTER.search(seg[m.end():])), None)
-            info.append({"disclaim": disclaim, "strong": strong, "weak": weak, "hedged": hedged or disclaim or bool(CONDITIONAL.search(seg)),
-                         "arrival": _arrival(seg), "outcome": outcome, "timed": bool(TIME_RX.search(seg)),
+            outcomes = [m for m in OUTCOME.finditer(seg)
+                        if not (PROCESS.match(m.group(0)) and ACTION_BEFORE.search(seg[:m.start()]))
+                        and not CONDITION_AFTER.search(seg[m.end():])]
+            outcome = outcomes[0] if outcomes else None
+            arrival = _arrival(seg)
+            conditional = bool(CONDITIONAL.search(seg))
+            cond_end = max((m.end() for m in re.finditer("的话", seg)), default=-1)
+            if conditional and cond_end >= 0 and _markers(item, "certain", seg[cond_end:]):
+                # "平台介入的话肯定判您赢": the condition is a step, the guarantee is what follows it
+                rest = seg[cond_end:]
+                after = [m for m in outcomes if m.start() >= cond_end]
+                if after or _arrival(rest):
+                    conditional = False
+                    outcome = after[0] if after else None
+                    arrival = _arrival(rest) if not after else arrival
+            info.append({"disclaim": disclaim, "strong": strong, "weak": weak, "hedged": hedged or disclaim or conditional,
+                         "arrival": arrival, "outcome": outcome, "timed": bool(TIME_RX.search(seg)),
                          "bare": not FILLER.sub("", seg)})
         asked = _question_flags(p.conv.messages[i].text, len(segs))
         for k, x in enumerate(info):
@@ -364,6 +420,8 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
                 if 0 <= n < len(info) and info[n]["bare"] and not info[n]["hedged"]:
                     is_strong = is_strong or bool(info[n]["strong"])
                     is_weak = is_weak or bool(info[n]["weak"])
+            if is_strong and set(x["strong"]) <= DEADLINE and any(y["hedged"] for y in info):
+                is_strong = False  # "一般次日达，最晚后天也能到": a latest date inside an estimate is an estimate
             said = segs[k][:24]
             if x["outcome"] and is_strong:
                 strong_hits.append((i, f"结果（“{said}”）"))
