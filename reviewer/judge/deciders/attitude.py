@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ...detectors.conduct import DISRESPECT
 from ...models import Verdict
 from ...rules import CLAUSE_BREAK
 from ..base import JudgeItem
@@ -116,6 +117,8 @@ SELF_FAULT = re.compile(r"(你|您)?自己[^，。！？!?]{0,8}(不|没|没有)
                         # the fault assigned by a copula (是您没看清楚, 是你下单时没选对)
                         r"是(你|您)(自己)?[^，。！？!?]{0,5}(没|不|唔|冇)(看|注意|留意|核对|检查|仔细|选|填|量|睇)")
 CONDITION = re.compile(r"如果|要是|假如|万一|的话|若|建议|可以|麻烦|请")
+# the agent made the buyer repeat (抱歉让您说了三遍, 麻烦您又讲了一次)
+SELF_CAUSED = re.compile(r"(让|害|麻烦|叫|劳烦|辛苦)(您|你)")
 # laughter counts once however it is written (哈哈哈 + 😂 is one cue, not two)
 LAUGH = {"哈哈哈", "🤣", "😂", "😅", "笑死"}
 
@@ -166,6 +169,23 @@ def attitude_abusive(item: JudgeItem) -> Verdict:
                     not negated(masked[i], m.start(), 3):
                 blame.append((i, m.group(0), m.start()))
     mock = hits(item, "mock", agent, masked)
+    # structural forms shared with the rule pass (DISRESPECT): brush-offs, blame, mocking
+    quotes = item.rule.norm_cues.get("quote", [])
+    for i in agent:
+        text = masked[i]
+        for group, rxs in DISRESPECT.items():
+            for name, rx in rxs.items():
+                for m in rx.finditer(text):
+                    s = m.start() + (1 if m.group(0)[:1] in "，。！？!?, " else 0)
+                    before = clause_before(text, s)
+                    if negated(text, s, 3) or any(q in before for q in quotes):
+                        continue
+                    if name in ("your_device", "didnt_read", "others_fine") and CONDITION.search(before + m.group(0)):
+                        continue
+                    if name == "told_you" and SELF_CAUSED.search(before):
+                        continue  # 抱歉让您说了三遍: the agent owns the repetition
+                    hit = (i, m.group(0).strip("，。！？!?, "), s)
+                    (strong if group == "dismiss" else blame if group == "blame" else mock).append(hit)
     if strong:
         ev = sorted({h[0] for h in strong} | {h[0] for h in blame})
         words = "、".join(dict.fromkeys(h[1] for h in strong))
@@ -229,7 +249,9 @@ def attitude_mechanical(item: JudgeItem) -> Verdict:
                     objected_here or o.get("prompt_objects")))
                 if asks and missed:
                     bad.append((n, o))
-            elif o.get("prompt_is_question") and not o.get("answered_before_next_repeat"):
+            elif (o.get("prompt_is_question") or (n and kind in ("holding", "apology") and o.get("prompt_needs_answer"))) \
+                    and not o.get("answered_before_next_repeat"):
+                # a holding line sent again to a new demand (我要退款) while nothing was ever answered holds it off too
                 bad.append((n, o))
         if not bad:
             fine.append("重复的话术是问候/等待语或回应了买家的问题")
@@ -237,14 +259,14 @@ def attitude_mechanical(item: JudgeItem) -> Verdict:
         new_q = [o for n, o in bad if n > 0 and not o.get("same_question_as_before")]
         objected = any(o.get("buyer_objected_after") and not o.get("repaired_after_objection") for o in occ)
         answered_once = any(o.get("reply_addresses_prompt") for o in occ)
-        if kind == "other" and not new_q and not objected and answered_once and \
+        if (kind == "other" and answered_once or kind == "deflect") and not new_q and not objected and \
                 all(o.get("same_question_as_before") for o in occ[1:]):
             fine.append("买家重复问同一件事，客服重复同一答复")
             continue
         ids = _ids_in(item, [o["message"] for _, o in bad] + cl.get("messages", [])[:2])
         text = str(cl.get("text", ""))[:30]
         label = {"greeting": "问候语", "holding": "“稍等/查询中”类话术", "closing": "结束语",
-                 "apology": "致歉话术"}.get(kind, "同一句话术")
+                 "apology": "致歉话术", "deflect": "“以详情页为准”类推脱话术"}.get(kind, "同一句话术")
         first_asked = bool(occ and (occ[0].get("prompt_is_question") or bad[0][0] == 0))
         if len(bad) >= 2 or (kind == "other" and (new_q or objected) and first_asked):
             conf = 0.85 if len(bad) >= 2 else 0.75

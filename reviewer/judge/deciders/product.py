@@ -22,7 +22,7 @@ COMPARE_REV = re.compile(r"(正品|正版|真品|正货|真货|原版|专柜货?
 # a hedge with a degree word inside (不太清楚, 不是很确定, 不敢百分百保证, 没法完全确定)
 HEDGE_RX = re.compile(r"(不|没|没法|无法|不能|不敢|没办法|唔|冇|冇办法)(太|大|是很|是太|怎么|是特别|敢|能|好|系好|系太)?"
                       r"(百分之?百|100%|完全|绝对|十足|全|一定)?(确定|肯定|保证|清楚|了解|知道|承诺|确认|知)|"
-                      r"(不敢|不好|没法|不能|无法|唔敢|唔好|冇法)(同你|跟你|和你|给你|同您|跟您|和您|给您|帮你|帮您)?"
+                      r"(不敢|不好|没法|没办法|没得|不能|无法|唔敢|唔好|冇法|冇办法)(同你|跟你|和你|给你|同您|跟您|和您|给您|帮你|帮您)?"
                       r"(百分之?百|100%|完全|绝对)?(说|讲|话|保证|打包票)(?!谎)|"
                       # a verb with a potential complement: 保证唔到, 保证不了, 确定不到
                       r"(保证|确定|肯定|担保|保)(唔|不)(到|了|来)")
@@ -57,7 +57,26 @@ ASKED_FORM = re.compile(r"(是不是|是否|是唔是|系唔系|系咪|会不会
 DISCLOSED = re.compile(r"兼容|副厂|第三方|通用款|通用型|替换装|替代款|非原装款|详情页?[^，。！？!?,]{0,4}(写|标|注明|说明)|"
                        r"(标题|页面|描述)[^，。！？!?,]{0,4}(写|标|注明)")
 # the buyer voices a suspicion without a question (感觉是假的, 怀疑不是正品)
-SUSPECT = re.compile(r"感觉|怀疑|觉得|好像|像是|估计|怕是|担心|唔似|不像|似乎|真的假的|是真是假")
+SUSPECT = re.compile(r"感觉|怀疑|觉得|好像|像是|估计|怕是|担心|唔似|不像|似乎|真的假的|是真是假|"
+                     # the buyer reports a check that failed (专柜验了说不是正品, 防伪码扫不出来)
+                     r"验了|验过|鉴定了|鉴定过|鉴定结果|查不到|查不出|扫不出|扫不到|说不是|说是假|说是仿")
+# the buyer sets the price against the genuine article's (专柜两千多你们才三百): an authenticity question in effect
+PRICE_GAP = re.compile(r"(专柜|官网|官方|实体店|商场|门店|旗舰店)[^。！？!?]{0,12}([0-9一二两三四五六七八九十几][千百万块元]|便宜|价|贵|才)")
+# the goods come from the same factory / line as the brand's (同款工厂出来的, 跟大牌一个代工厂): not the brand's own goods
+SAME_SOURCE = re.compile(r"(同|同一|同一个|同一条|一条|一个|一样的?|同款|同样的?|原|大牌的?|品牌的?|正品的?)"
+                         r"(工厂|厂家|厂子|代工厂|代工|流水线|生产线|产线)(出来|生产|做的|出的|货|的)|同一?个?厂(?!家)|代工厂|代工货")
+# "you'll see when it arrives" to an authenticity question (收到看看就知道了): the shop leaves the verdict to the buyer
+SEE_FOR_YOURSELF = re.compile(r"(收到|用了|用用|试试|拿到|到手|看看)[^，。！？!?,]{0,4}(就知道|就晓得|便知|自己判断)")
+# "about as good" without saying it is the genuine article (品质差不多, 穿起来没差, 用着区别不大)
+APPROX = re.compile(r"(品质|质量|做工|效果|用料|材质|品相|手感|音质|味道|穿起来|用起来|戴起来|穿着|用着|看起来|上身)[^，。！？!?,]{0,4}"
+                    r"(差不多|差不了多少|没差多少|相差不大|区别不大|差别不大|几乎一样|八九不离十|没啥差|没差|没多大区别|冇乜分别|冇分别)")
+# the question of genuineness waved away (真的假的重要吗, 正不正无所谓, 走时准就行)
+WAVE_AWAY = re.compile(r"(真假|真的假的|正不正|正唔正|是不是正品|正品与否|真不真|是真是假)[^，。！？!?,]{0,4}"
+                       r"(重要|无所谓|没关系|不用在意|别在意|不影响|有什么关系|有咩所谓|冇所谓)")
+GOOD_ENOUGH = re.compile(r"(用|穿|戴|吃|喝|走时|走得|效果|质量|音质|味道|颜值)[^，。！？!?,]{0,3}(好|准|舒服|没问题|可以|行|不错|ok|满意)"
+                         r"就(行|好|可以|ok|够)")
+# a guarantee relayed from someone else (上家说是正品, 供应商讲是原装): not the shop's own word
+HEARSAY = re.compile(r"(上家|供应商|供货商|厂家|代理|老板|批发商|货源|人家|他们|进货的地方)[^，。！？!?,]{0,3}(说|讲|称|告诉我们|跟我们说|保证)[^，。！？!?,]{0,3}$")
 PRICE_WORD = re.compile(r"便宜|价|平|咁平|这么低|cheap")
 # short yes to a buyer's "is it fake?" (是的 / 对的 / 嗯)
 YES = re.compile(r"^(亲|宝|亲亲|亲爱的)?[,，~ ]*(是的|对的|对|嗯|没错|是啊|是呀)")
@@ -120,6 +139,7 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
     strong: list[tuple[int, str]] = []
     weak: list[tuple[int, str]] = []
     asserts: list[tuple[int, str]] = []
+    gated: list[tuple[int, str]] = []  # doubt only where authenticity is the topic
     refused: list[tuple[int, str]] = []  # a negated guarantee without a genuine word: counts in a reply to the question
     topic_agent = False
     for i in agent:
@@ -181,10 +201,20 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
             m = GENUINE_COSTS.search(clause)
             if m and not other:  # 正品的话要三千多 is a condition by its form
                 weak.append((i, m.group(0)))
+            # same factory as the brand, "about as good": doubt only where authenticity is the topic
+            for rx in (SAME_SOURCE, APPROX):
+                m = rx.search(clause)
+                if m and not (other or cond or disclosed or negated(text, lo + m.start(), 3)):
+                    gated.append((i, m.group(0)))
             for w, s in _find(text, cues.get("assert", []), lo, hi):
                 if w in WEAK_ASSERT:
                     if not negated(text, s, 3):
                         asserts.append((i, w))
+                    continue
+                if text[lo:s].endswith(("是不", "是唔", "系唔")) or ASKED_FORM.search(text[lo:s]):
+                    continue  # 是不是正品…: the question repeated, not an assertion
+                if HEARSAY.search(text[lo:s]):
+                    weak.append((i, text[lo:s + len(w)].strip()[-12:]))  # 上家说是正品: relayed, not the shop's word
                     continue
                 if negated(text, s, 6):
                     # 不敢打包票 / 没有授权 / 不保真: a refused guarantee is doubt
@@ -204,11 +234,17 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
     strong = [(i, w) for i, w in strong if not (i in firm and (w in GENERIC_FAKE or w.startswith("“")))]
     strong = [(i, w.lstrip("“")) for i, w in strong]
     # where authenticity is the topic: the buyer asked, or the agent used the words
-    asked = [i for i in buyer if any(w in masked[i] for w in cues.get("ask", []))
-             and (is_question(p.conv.messages[i].text) or SUSPECT.search(masked[i]))]
+    asked = [i for i in buyer if (any(w in masked[i] for w in cues.get("ask", []))
+                                  and (is_question(p.conv.messages[i].text) or SUSPECT.search(masked[i])))
+             or (PRICE_GAP.search(masked[i]) and is_question(p.conv.messages[i].text))]
     topic = topic_agent or bool(asked)
     assert_msgs = firm
     if topic:
+        weak.extend(gated)
+        for i in agent:
+            m = WAVE_AWAY.search(p.text(i))
+            if m:
+                strong.append((i, m.group(0)))
         for i in agent:
             text = masked[i]
             for w, _s in _find(text, cues.get("price_hint", [])):
@@ -225,6 +261,10 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
                 hs = [h for h in _find(text, cues.get("hedge", [])) + [(m.group(0), m.start()) for m in HEDGE_RX.finditer(text)]
                       if (not negated(text, h[1], 2) or h[0].startswith(("不", "没", "无")))
                       and not _off_topic(text, h[1])]
+                for rx in (GOOD_ENOUGH, SEE_FOR_YOURSELF):
+                    m = rx.search(text)
+                    if m and not _off_topic(text, m.start()):
+                        hs.append((m.group(0), m.start()))
                 if hs:
                     strong.append((i, hs[0][0]))
                     break

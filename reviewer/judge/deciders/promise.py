@@ -420,7 +420,7 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
                 if 0 <= n < len(info) and info[n]["bare"] and not info[n]["hedged"]:
                     is_strong = is_strong or bool(info[n]["strong"])
                     is_weak = is_weak or bool(info[n]["weak"])
-            if is_strong and set(x["strong"]) <= DEADLINE and any(y["hedged"] for y in info):
+            if is_strong and set(x["strong"]) <= DEADLINE and any(y["hedged"] for y in info):  # type: ignore[call-overload]
                 is_strong = False  # "一般次日达，最晚后天也能到": a latest date inside an estimate is an estimate
             said = segs[k][:24]
             if x["outcome"] and is_strong:
