@@ -119,6 +119,10 @@ SELF_FAULT = re.compile(r"(你|您)?自己[^，。！？!?]{0,8}(不|没|没有)
 CONDITION = re.compile(r"如果|要是|假如|万一|的话|若|建议|可以|麻烦|请")
 # the agent made the buyer repeat (抱歉让您说了三遍, 麻烦您又讲了一次)
 SELF_CAUSED = re.compile(r"(让|害|麻烦|叫|劳烦|辛苦)(您|你)")
+# a review or complaint is at issue: what the shop says it keeps about the buyer reads as a threat
+REVIEW = re.compile(r"差评|评价|投诉|举报|曝光|维权|12315|工商|消协|晒出来|发网上|黑猫")
+HELPING = re.compile(r"帮您|帮你|给您(补|退|换|处理|安排|寄|发)|为您|这就|马上|尽快|处理|补发|退款|抱歉|不好意思")
+EYES_OK = re.compile(r"[^，。！？!?,]{0,3}(认准|认清|选择|辨别|识别|谨防|小心|别被|防止|以免|避免)")
 # laughter counts once however it is written (哈哈哈 + 😂 is one cue, not two)
 LAUGH = {"哈哈哈", "🤣", "😂", "😅", "笑死"}
 
@@ -171,6 +175,7 @@ def attitude_abusive(item: JudgeItem) -> Verdict:
     mock = hits(item, "mock", agent, masked)
     # structural forms shared with the rule pass (DISRESPECT): brush-offs, blame, mocking
     quotes = item.rule.norm_cues.get("quote", [])
+    review_at_issue = any(REVIEW.search(p.text(k)) for k in range(len(p.conv.messages)))
     for i in agent:
         text = masked[i]
         for group, rxs in DISRESPECT.items():
@@ -184,6 +189,17 @@ def attitude_abusive(item: JudgeItem) -> Verdict:
                         continue
                     if name == "told_you" and SELF_CAUSED.search(before):
                         continue  # 抱歉让您说了三遍: the agent owns the repetition
+                    if name == "motive" and CONDITION.search(before + m.group(0)):
+                        continue
+                    if name == "come_back" and re.search(r"我|咱", before + m.group(0)):
+                        continue  # 我研究明白了再回复您: the agent's own study
+                    if name == "veiled_threat" and (not review_at_issue or HELPING.search(text)
+                                                    or re.search(r"您|你|可以", before)):
+                        # 您的信息我们都有，我这就给您补发 / 您可以截图保存: a threat only where a review or complaint
+                        # is at issue, the shop keeps the record itself, and the message offers no help
+                        continue
+                    if name == "eyes" and EYES_OK.match(text[m.end():]):
+                        continue  # 擦亮眼睛认准官方店: a shopping slogan
                     hit = (i, m.group(0).strip("，。！？!?, "), s)
                     (strong if group == "dismiss" else blame if group == "blame" else mock).append(hit)
     if strong:

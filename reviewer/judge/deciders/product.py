@@ -14,7 +14,7 @@ from .attitude import mask, negated
 # the agent compares its goods with the genuine article (跟正品没差, 和zp有一点差别, 跟正品一个流水线)
 COMPARE = re.compile(r"(跟|和|与|同|比)(正品|正版|真品|正货|真货|原版|大牌|专柜的?|官方的?|原装的?)(货|款|的)?[^，。！？!?,]{0,8}?"
                      r"(一样|没差|没啥差|差不多|没区别|没什么区别|无差别|区别不大|差别不大|差别|区别|不一样|一个|同一|几乎|有点差|有一点|"
-                     r"看不出|相同|媲美|一比一|差异|不同|出入|有差|冇分别|冇乜分别|分别)")
+                     r"看不出|相同|媲美|一比一|差异|不同|出入|有差|冇分别|冇乜分别|分别|不相上下|相当|以假乱真|难分|分不出)")
 # the genuine article named first, then compared with the shop's own goods (专柜货和我们这个肯定有区别)
 COMPARE_REV = re.compile(r"(正品|正版|真品|正货|真货|原版|专柜货?的?|官方的?|官网的?|原装的?|原厂的?)(跟|和|与|同|比)"
                          r"(我们|我家|咱们?|本店|我这|这个|这款|这边|这些|这双|这件|这瓶|这台)[^，。！？!?,]{0,10}?"
@@ -59,7 +59,9 @@ DISCLOSED = re.compile(r"兼容|副厂|第三方|通用款|通用型|替换装|�
 # the buyer voices a suspicion without a question (感觉是假的, 怀疑不是正品)
 SUSPECT = re.compile(r"感觉|怀疑|觉得|好像|像是|估计|怕是|担心|唔似|不像|似乎|真的假的|是真是假|"
                      # the buyer reports a check that failed (专柜验了说不是正品, 防伪码扫不出来)
-                     r"验了|验过|鉴定了|鉴定过|鉴定结果|查不到|查不出|扫不出|扫不到|说不是|说是假|说是仿")
+                     r"验了|验过|鉴定了|鉴定过|鉴定结果|查不到|查不出|扫不出|扫不到|说不是|说是假|说是仿|"
+                     # the buyer means to have the goods checked (我想拿去专柜验一下)
+                     r"(拿去|送去|去|想|要|准备)[^，。！？!?,]{0,3}(专柜|官方|第三方)?[^，。！？!?,]{0,2}(验|鉴定|查验)")
 # the buyer sets the price against the genuine article's (专柜两千多你们才三百): an authenticity question in effect
 PRICE_GAP = re.compile(r"(专柜|官网|官方|实体店|商场|门店|旗舰店)[^。！？!?]{0,12}([0-9一二两三四五六七八九十几][千百万块元]|便宜|价|贵|才)")
 # the goods come from the same factory / line as the brand's (同款工厂出来的, 跟大牌一个代工厂): not the brand's own goods
@@ -77,9 +79,33 @@ GOOD_ENOUGH = re.compile(r"(用|穿|戴|吃|喝|走时|走得|效果|质量|音�
                          r"就(行|好|可以|ok|够)")
 # a guarantee relayed from someone else (上家说是正品, 供应商讲是原装): not the shop's own word
 HEARSAY = re.compile(r"(上家|供应商|供货商|厂家|代理|老板|批发商|货源|人家|他们|进货的地方)[^，。！？!?,]{0,3}(说|讲|称|告诉我们|跟我们说|保证)[^，。！？!?,]{0,3}$")
+# the price gap set against this shop's price (专柜三千你们三百): a question in effect, with or without a question mark
+PRICE_SET = re.compile(r"(专柜|官网|官方|实体店|商场|门店|旗舰店)[^。！？!?]{0,12}(你们|你家|您家|你这|这里|这边|这家|你哋|呢度)")
 PRICE_WORD = re.compile(r"便宜|价|平|咁平|这么低|cheap")
 # short yes to a buyer's "is it fake?" (是的 / 对的 / 嗯)
 YES = re.compile(r"^(亲|宝|亲亲|亲爱的)?[,，~ ]*(是的|对的|对|嗯|没错|是啊|是呀)")
+
+
+# nobody could tell them from the real thing (背出去没人看得出来, 柜姐都分辨不出来): implies they are not it
+UNDETECTABLE = re.compile(r"(没人|冇人|谁都|谁也|别人|一般人|普通人|柜姐|专柜|外人|朋友|行家|内行|懂行的|鉴定师|肉眼)[^，。！？!?,]{0,6}"
+                          r"(看不出|分辨不出|认不出|辨不出|验不出|查不出|看唔出|分唔出|睇唔出|分不出|辨别不出|区分不出)|"
+                          r"(背出去|戴出去|穿出去|拿出去|用出去|带出去)[^，。！？!?,]{0,6}(没人|谁|冇人)")
+DEFECT = re.compile(r"瑕疵|划痕|色差|修补|补过|线头|污渍|折痕|压痕|划伤")
+# steering the buyer away from a check (别拿去专柜验, 鉴定大概率过不了, 防伪码别扫)
+AVOID_CHECK = re.compile(r"(不建议|别|不要|不用|没必要|最好别|千万别|劝您别|劝你别|唔好|冇必要)[^，。！？!?,]{0,4}(拿去|送去|去|拿到)?"
+                         r"(鉴定|专柜验|验货|验真|扫码|扫防伪|查防伪|查询防伪|官网查|专柜)|"
+                         r"(鉴定|验货|专柜验|查验|验真)[^，。！？!?,]{0,6}(过不了|通不过|不一定过|不一定能过|过唔到|有风险|可能不过|可能过不)|"
+                         r"防伪码?[^，。！？!?,]{0,4}(别|不用|不要|唔好)扫|"
+                         r"(鉴定|验货|专柜验|验真|去专柜验)(这个|的话|这块|这事)?[^，。！？!?,]{0,2}(不建议|没必要|最好别|别去|不用去|不要去|就算了|还是算了)")
+NO_PROOF = re.compile(r"(没有|冇|没)(防伪|授权|鉴定证书)")
+# the shop's goods fall short of the genuine article (里面的料没法跟官网比, 比不上专柜的)
+INFERIOR = re.compile(r"(没法|不能|比不了|比不上|不如|赶不上|比唔上|差过|够不上)(跟|和|与|同)?(正品|正版|专柜|官网|官方|原装|原厂|大牌|真品|正货)"
+                      r"(的|货)?(比)?")
+# "the counter's is the counter's, ours is online goods": a different channel's goods, not the brand's
+CHANNEL = re.compile(r"(专柜|官网|官方|实体店|品牌店)[^。！？!?]{0,8}(我们|我家|咱们?|本店|我这)(这|这边|这里|的)?(是|属于|卖的是)"
+                     r"(网店|网上|电商|线上|外贸|工厂|厂家|渠道|自己)的?(货|款|版)|"
+                     r"(厂里|工厂|厂家|车间|内部|仓库|品牌厂)[^，。！？!?,]{0,6}(拿出来|流出|带出来|私下|漏出)|"
+                     r"(没|没有|不)(走|经过|通过)(专柜|官方|正规|品牌|官网)")
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -141,6 +167,7 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
     asserts: list[tuple[int, str]] = []
     gated: list[tuple[int, str]] = []  # doubt only where authenticity is the topic
     refused: list[tuple[int, str]] = []  # a negated guarantee without a genuine word: counts in a reply to the question
+    implied: list[tuple[int, str]] = []  # doubt by implication (没人看得出来, 别拿去验): strong where authenticity is the topic
     topic_agent = False
     for i in agent:
         text = masked[i]
@@ -201,8 +228,20 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
             m = GENUINE_COSTS.search(clause)
             if m and not other:  # 正品的话要三千多 is a condition by its form
                 weak.append((i, m.group(0)))
+            m = INFERIOR.search(clause)
+            if m and not other:
+                strong.append((i, m.group(0)))
+            m = UNDETECTABLE.search(clause)
+            if m and not (other or DEFECT.search(clause)):
+                implied.append((i, m.group(0)))
+            m = AVOID_CHECK.search(clause)
+            if m and not other:
+                implied.append((i, m.group(0)))
+            m = NO_PROOF.search(clause)
+            if m and not (other or cond):
+                gated.append((i, m.group(0)))
             # same factory as the brand, "about as good": doubt only where authenticity is the topic
-            for rx in (SAME_SOURCE, APPROX):
+            for rx in (SAME_SOURCE, APPROX, CHANNEL):
                 m = rx.search(clause)
                 if m and not (other or cond or disclosed or negated(text, lo + m.start(), 3)):
                     gated.append((i, m.group(0)))
@@ -236,11 +275,13 @@ def product_authenticity_doubt(item: JudgeItem) -> Verdict:
     # where authenticity is the topic: the buyer asked, or the agent used the words
     asked = [i for i in buyer if (any(w in masked[i] for w in cues.get("ask", []))
                                   and (is_question(p.conv.messages[i].text) or SUSPECT.search(masked[i])))
-             or (PRICE_GAP.search(masked[i]) and is_question(p.conv.messages[i].text))]
+             or (PRICE_GAP.search(masked[i]) and (is_question(p.conv.messages[i].text) or PRICE_SET.search(masked[i])))]
     topic = topic_agent or bool(asked)
     assert_msgs = firm
     if topic:
         weak.extend(gated)
+        # implied doubt is outweighed only by a firm assertion in the same message (不用去验，我们有授权书)
+        strong.extend((i, w) for i, w in implied if i not in firm)
         for i in agent:
             m = WAVE_AWAY.search(p.text(i))
             if m:
