@@ -166,6 +166,10 @@ NEGS = "不行|不可以|不能|不支持|不接受|不收|不接|用不了|刷�
 CARD_NO = re.compile(r"(信用卡|花呗|刷卡|碌卡|信用支付|信用咭)[^,，。!！?？]{0,6}(" + NEGS + r"|关掉了|关了|关闭了|停用)"
                      r"|只(能|支持|接受|收)(用)?[^,，。!！?？]{0,8}(储蓄卡|借记卡)"
                      r"|(" + NEGS + r")[^,，。!！?？]{0,4}(信用卡|花呗|刷卡|碌卡|信用支付|信用咭)")
+# talking the buyer out of the card: 信用卡我们这边不太推荐, 最好别用花呗, 建议您用储蓄卡哈
+CARD_DISCOURAGE = re.compile(r"(信用卡|花呗|刷卡|信用支付)[^,，。!！?？]{0,8}(不太推荐|不推荐|不建议|最好别|最好不要|尽量别|尽量不要|能不用就不用|别用|不要用)"
+                             r"|(不太推荐|不推荐|不建议|最好别|最好不要|尽量别|尽量不要|别)[^,，。!！?？]{0,2}(用|刷)[^,，。!！?？]{0,2}(信用卡|花呗|信用支付)"
+                             r"|(建议|最好|尽量|麻烦)[^,，。!！?？]{0,4}(用|换|改用|换成)(储蓄卡|借记卡|余额|现金|零钱)")
 # what follows a "不收/不加/不用" is a fee, not the card: 信用卡付款不收任何手续费 says there is no fee
 NO_FEE_OBJECT = re.compile(r"^[^,，。!！?？]{0,6}(手续费|费用|服务费|额外|多余|任何费|钱|点数|差价)")
 # a refusal that is denied: 不是我们店铺不支持信用卡, 并非不能刷卡
@@ -183,7 +187,9 @@ FEE_PAYER = re.compile(r"(手续费|费用|费率|点数|服务费)[^,，。!！
                        # the card price differs: 刷卡的话价格要另外算, 信用卡价格会高一点, 用花呗得贴点手续费
                        r"|(刷卡|信用卡|花呗|刷信用|信用支付)[^。!！?？]{0,8}(价格|价钱|价|钱|费用)[^,，。!！?？]{0,4}"
                        r"(另外算|另算|不一样|不同|高一点|高一些|高点|贵|要加|会加|得加|多一点|多一些|上浮|加一点|多点)"
-                       r"|(贴|补|出|加)(点|一点|些|一些)手续费")
+                       r"|(贴|补|出|加)(点|一点|些|一些)手续费"
+                       # the points put on the buyer: 把那0.6的点补上, 0.8个点您这边出
+                       r"|(\d+(\.\d+)?|零点[一二三四五六七八九])\s*(%|个点|的点|点)[^,，。!！?？]{0,4}(补上|补一下|补|加上|您出|您付|您承担|你出|你付|自理)")
 FEE_WORD = re.compile(r"手续费|费率|服务费|点数|千分之|百分之|\d\s*%|个点")
 INST_WORD = re.compile(r"分期|免息|分\d+期|分[三六十二]+期")
 
@@ -288,7 +294,9 @@ def card_refusal_or_fee(item: JudgeItem) -> Verdict:
     refuse += [Hit(i, m.group(0), m.start(), False) for i in agent if i not in seen | bank
                for m in CARD_NO.finditer(p.text(i))
                if not negated_before(p.text(i), m.start()) and _refusal_ok(p.text(i), m.start(), m.end())]
-    hard_refuse = [h for h in refuse if not (h.cue in soft and h.index in bank) and not about_installment(h.index, h.start)]
+    refuse += [Hit(i, m.group(0), m.start(), False) for i in agent if i not in bank and i not in {h.index for h in refuse}
+               for m in CARD_DISCOURAGE.finditer(p.text(i)) if not DENIED.search(p.text(i)[max(0, m.start() - 12):m.start()])]
+    hard_refuse = [h for h in refuse if not ((h.cue in soft or h.cue in debit) and h.index in bank) and not about_installment(h.index, h.start)]
     inst_refuse = [h for h in refuse if about_installment(h.index, h.start)]
 
     # a fee and a no-fee statement in the same message: the fee counts when it sits in another clause
@@ -394,15 +402,29 @@ COD_DELAY = re.compile(r"(压|排|放|拖|押|留|挪|丢)(到|在|去)?(最)?(�
                        r"|最后(才|再)?(安排|发|处理|出库|排)|靠后|往后(排|放|推|安排|压)|优先级[^,，。!！?？]{0,3}(低|靠后|往后)"
                        r"|(先|优先)(处理|发|安排|出)[^,，。!！?？]{0,4}(付了?款|在线|已付|线上|付过|已经付)"
                        r"|等[^,，。!！?？]{0,4}(其他|别的|其它)[^,，。!！?？]{0,4}(单|订单|货)[^,，。!！?？]{0,6}(完|再)"
-                       r"|不(着急|急着|急于|忙着)(发|安排|处理)|有空(就|再)?(发|安排)|慢慢(发|安排)")
+                       r"|不(着急|急着|急于|忙着)(发|安排|处理)|有空(就|再)?(发|安排)|慢慢(发|安排)"
+                       # held back until a batch or with no time: 攒一批一起发, 凑够了再发, 时间不好说
+                       r"|(攒|凑)(一批|一起|够|齐|满|多)|(一批|批量)[^,，。!！?？]{0,3}(一起)?(发|安排|处理)"
+                       r"|时间[^,，。!！?？]{0,4}(不好说|不一定|说不准|不确定|没准|定不了)")
+# COD priced higher: 货到付款的话价格要高5块, 到付的价钱贵一点
+COD_PRICE = re.compile(r"(货到付款|到付)[^。!！?？]{0,8}(价格|价钱|价|钱)[^,，。!！?？]{0,4}(要|会|得)?(?<![不没])(高|贵|多|加|上浮)")
 # steering a COD buyer to pay online: 改个在线付 今天就能发, 换成线上支付, 在线付的话马上发
 COD_STEER = re.compile(r"(改|换|转|切)(个|成|为|用|一下|下)?(在线|线上|网上|网银|微信|支付宝)(付|支付|付款)"
+                       # put off softly: 这种单子比较难安排, 您看要不换个方式
+                       r"|(比较|有点|不太|很)?(难|不好)(安排|处理|操作)|要不(换|改)(个|种|一下)?(付款)?方式|(换|改)(个|种)(付款|支付)方式"
                        r"|(在线|线上|网上)(付|支付|付款)[^。!！?？]{0,8}(就|马上|立刻|今天|当天|优先)[^,，。!！?？]{0,4}(发|能发|安排)")
 # a delay of every order (typhoon, holiday, courier stop) is not aimed at the COD order
 GENERAL_DELAY = re.compile(r"台风|暴雨|暴雪|大雪|天气|疫情|封控|停运|停发|快递停|物流停|放假|春节|过年|节假日|国庆|所有(的)?订单|全部(的)?订单"
                            r"|积压|爆仓|大促|双十一|双11|618|单量|订单量|很多物流|物流压力|仓库压力"
                            r"|所有(的)?单|统一|全国|都(会)?(延迟|晚|推迟)|大家都")
 COD_AIMED = re.compile(r"(货到付款|到付)[^,，。!！?？]{0,4}(单|订单|的)|在线(支付|付款|付)的?[^,，。!！?？]{0,3}(先|优先)|(改|换)[^,，。!！?？]{0,3}在线")
+
+
+# the listing offers COD, as the buyer quotes it (页面写支持货到付款) or the agent admits it (页面还没来得及改)
+LISTING_COD = re.compile(r"(页面|详情|商品页|宝贝页|链接|介绍|网页|首页|店铺|标签|图上|主图|上面)[^,，。!！?？]{0,6}(写|标|显示|说|注明|有)[^,，。!！?？]{0,6}"
+                         r"(支持|可以|能|有)?[^,，。!！?？]{0,2}(货到付款|到付)")
+LISTING_STALE = re.compile(r"(页面|详情|链接|商品页|宝贝页|介绍|标签)[^,，。!！?？]{0,8}(还没|没来得及|忘了|没有?)(改|更新|下架|撤|删|去掉)")
+LISTING_DENIED = re.compile(r"(页面|详情|链接|商品页|宝贝页|介绍)[^,，。!！?？]{0,6}(没有?写|没标|没有标|没显示|写的是不支持|不支持)")
 
 
 def _cod_fact(item: JudgeItem) -> bool | None:
@@ -433,7 +455,10 @@ def cod_refusal(item: JudgeItem) -> Verdict:
     cod = _cod_fact(item)
     offered = has(item, "offered", [*every_agent, *system])
     placed = has(item, "buyer_placed", all_indices(item, ("buyer",)))
-    offers = cod is True or bool(offered) or bool(placed)
+    listed = [i for i in all_indices(item, ("buyer",)) if LISTING_COD.search(p.text(i))]
+    stale = [i for i in every_agent if LISTING_STALE.search(p.text(i))]
+    denied = [i for i in every_agent if LISTING_DENIED.search(p.text(i))]
+    offers = cod is True or bool(offered) or bool(placed) or bool(stale) or (bool(listed) and not denied)
     cod_ctx = cod is True or bool(cue_hits(item, "cod", all_indices(item, (*SHOP, "buyer", "system"))))
 
     # a seller close of a COD order, and whether the ordering account asked for it
@@ -459,6 +484,8 @@ def cod_refusal(item: JudgeItem) -> Verdict:
     no_fee = {h.index for h in has(item, "no_fee", agent)}
     cod_msgs = {h.index for h in cue_hits(item, "cod", agent)}
     fee = [h for h in has(item, "fee", agent) if h.index in cod_msgs and h.index not in no_fee]
+    fee += [Hit(i, m.group(0), m.start(), False) for i in agent if i not in no_fee and not any(h.index == i for h in fee)
+            for m in COD_PRICE.finditer(p.text(i)) if not clause_negated(p.text(i), m.start(), 4)]
     accept = has(item, "accept", agent)
 
     if fee and (offers or cod is None):
@@ -498,6 +525,9 @@ def cod_refusal(item: JudgeItem) -> Verdict:
 # "no need to order on the platform" and "transfer it straight to our account": off-platform in any wording
 OFF_SITE = re.compile(r"(不用|无需|不需要|不必|别|不要)(在|走|通过|去)?(京东|淘宝|天猫|平台|拼多多|抖音)(上|里)?"
                       r"(下单|拍|付|支付|买|走)"
+                      # not here (这上面/链接上) to dodge the platform's cut: 您不在这上面拍的话我给您算便宜30, 不用在链接上付了
+                      r"|(不在|不用在|别在|不走|不用走)(这上面|上面|链接上|链接里|这个链接|这里|店里)(拍|下单|付|买|走)"
+                      r"|(平台|淘宝|天猫|京东|拼多多|抖音)[^,，。!！?？]{0,3}(要|会)?(扣点|抽成|抽佣|扣佣|抽点|扣钱)[^。!！?？]{0,20}(便宜|优惠|省|少收|让)"
                       r"|(直接)?(转|打|汇)(款|钱|账)?(到|给|进)?(我|我们)(的)?(公司|店铺|个人|老板|私人)?(的)?(账户|账号|卡|银行卡|微信|支付宝)"
                     # paid outside, then a zero-price order placed on the platform: 后台改0蚊落单, 拍0元链接
                     r"|(改|拍|落单|下单|改价)[^,，。!！?？]{0,6}(?<![\d.])(0|零)\s*(元|蚊|块|文)(?!\d)"
@@ -506,11 +536,22 @@ OFF_SITE = re.compile(r"(不用|无需|不需要|不必|别|不要)(在|走|通�
 DIRECT_PAY = re.compile(r"(钱|款|货款|费用|尾款|定金|订金|差价|差额|余款)[^,，。!！?？]{0,6}(我|我们)(这边|这里|私下|自己)?(直接|单独)?(收|拿)(?!到|货|件)"
                         r"|(支付|付款)方式[^,，。!！?？]{0,3}选(择)?[^,，。!！?？]{0,2}(其他|其它|线下)"
                         r"|扫[^,，。!！?？]{0,4}(我|我发|我给)[^,，。!！?？]{0,3}码"
-                        r"|(打|转|汇|存)(到|进|入)(这个|下面|以下|这|该)(个)?(账户|账号|卡|卡号)")
+                        r"|(打|转|汇|存|发)(到|进|入)(这个|下面|以下|这|该|我这个|我这)(个)?(账户|账号|卡|卡号|号|号码)"
+                        # a code sent in the chat to pay with: 扫这张图里的码付, 图上的码扫一下付款
+                        r"|扫[^,，。!！?？]{0,3}(这个|这张|下面|上面|图里|图上|图片|发您的|发你的)(的)?[^,，。!！?？]{0,3}码[^。!！?？]{0,8}(付|转|交|支付|钱|款)")
 # a private contact used to pay or to order: 加我v转我就行, 加我微信下单能省30, 要付款的话加我微信
 CONTACT_PAY = re.compile(r"(加|\+)(我|下我|一下我)?(的)?(微信|v|qq|q|薇|威|卫星|line)(?![a-z])"
                          r"([^。!！?？]{0,3}(下单|拍|买)|[^。!！?？]{0,10}(转|付|打款|汇|交钱|收钱|省|便宜|优惠(?!券)))"
                          r"|(转|付|打款|汇|下单)[^。!！?？]{0,6}(加|\+)(我|下我)(的)?(微信|v|qq|q|薇|威|卫星|line)(?![a-z])")
+# a private chat account named by a nickname: 绿泡泡 / 绿色的聊天软件 (WeChat), 企鹅 (QQ), 蓝色的那个 (Alipay)
+ALIAS = r"(微信|绿泡泡|绿色泡泡|小绿|绿色(的)?(聊天)?(软件|app|那个)|企鹅|扣扣|qq|薇|卫星|蓝色(的)?(软件|app|那个)|支付宝|v(?![a-z])|line)"
+# the buyer is sent to a private account to pay: 加一下我们绿泡泡 xxx 直接发我, 差价到企鹅上给我就行
+ALIAS_PAY = re.compile(r"(加|\+|添加|搜|找)[^,，。!！?？]{0,5}" + ALIAS + r"[^。!！?？]{0,24}(发我|发给我|转我|转给我|给我|付我|打我|转过来|发过来|"
+                       r"付一下|转一下|付就|转就|付款|付钱|收款|收钱)"
+                       r"|(发我|发给我|转我|转给我|付我|打我|给我)[^。!！?？]{0,8}" + ALIAS + r"(上|里)?"
+                       r"|" + ALIAS + r"(上|里)[^,，。!！?？]{0,6}(发我|发给我|转我|转给我|给我|付|转)")
+# money for this purchase named in the same message (a price gap, an amount, a deposit)
+PAY_MONEY = re.compile(r"\d+\s*(元|块|蚊)?|差价|差额|补差|尾款|定金|订金|货款|钱|费")
 DIGITS = re.compile(r"\d{2,}\s*(元|块)?")
 OPENING = re.compile(r"^(亲+|亲爱的|亲亲|您好|你好|在的|嗯+|哈+|呃)?[\s,，~～!！。.]*(亲+)?[\s,，~～!！]*$")
 # the money goes to the agent's own or a private account
@@ -526,6 +567,14 @@ REPORTED_BEFORE = re.compile(r"(已经|之前|当时|刚才|上次|先前|早就
 ADDRESSED = re.compile(r"你|您|吗|么|嘛|呢|可以|可唔可以|得唔得|能不能|行不行|好不好|行吗|ok|[?？]")
 # money between the buyer and a courier or installer (COD cash, a refund by the delivery man)
 THIRD_PARTY = re.compile(r"师傅|快递员|配送员|送货员|快递小哥|司机")
+
+
+def _opening_no(text: str, pos: int) -> bool:
+    """The no sits in the first clause after a greeting only (亲，不可以的哦，...)."""
+    left = 0
+    for m in CLAUSE_BREAK.finditer(text, 0, pos):
+        left = m.start()
+    return bool(OPENING.match(text[:left]))
 
 
 @decides("payment.off_platform")
@@ -547,7 +596,8 @@ def off_platform(item: JudgeItem) -> Verdict:
         """The off-platform words sit in a refusal: a warning in the message, or a no in the same or opening clause."""
         text = p.text(h.index)
         return h.index in warned or any(
-            n.index == h.index and (same_clause(text, n.start, h.start) or not CLAUSE_BREAK.search(text, 0, n.start))
+            n.index == h.index and (same_clause(text, n.start, h.start) or not CLAUSE_BREAK.search(text, 0, n.start)
+                                    or _opening_no(text, n.start))
             for n in no_hits)
 
     redirect = {h.index for h in has(item, "redirect", agent)}
@@ -566,6 +616,9 @@ def off_platform(item: JudgeItem) -> Verdict:
                 if not refused_here(h := Hit(i, m.group(0), m.start(), False)) and not clause_negated(p.text(i), m.start(), 4)
                 and i not in service_msgs and not (jd_official and "京东" in p.text(i))
                 and not any(o.index == i and abs(o.start - m.start()) < 4 for o in outside)]
+    outside += [h for i in agent if PAY_MONEY.search(p.text(i)) and i not in service_msgs for m in ALIAS_PAY.finditer(p.text(i))
+                if not refused_here(h := Hit(i, m.group(0), m.start(), False)) and not clause_negated(p.text(i), m.start(), 4)
+                and not any(o.index == i for o in outside)]
     if jd_official:  # 公司线下转账 on JD is JD's own checkout method
         outside = [h for h in outside if not any(abs(m.start() - h.start) <= 8 for m in JD_COMPANY.finditer(p.text(h.index)))]
     channel = has(item, "channel", agent)

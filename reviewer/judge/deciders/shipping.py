@@ -33,6 +33,17 @@ POSTAGE_DEMAND = re.compile(
     r"|(运费|邮费|快递费|物流费|路费|邮资|快递钱)[^,，。!！?？]{0,6}(要|得|需要|须|需)[^,，。!！?？]{0,4}(单独|另外|额外)(给|付|出|补|加|算|收|结)"
     r"|(贴|补)(点|一点|些|一些)钱|(?<![相])差\s*(\d+|[一二两三四五六七八九十]+)(?![\d天号日个小%])"
     r"|补差(链接|价链接|的链接)|(快递|物流|运费|邮费)[^,，。!！?？]{0,6}(贵|多)\s*(\d+|[一二两三四五六七八九十]+)")
+# the shop will not bear the postage, or switches the free-shipping parcel to pay-on-arrival: 这段运费我们承担不了 给您改成到付,
+# 收件时给快递师傅就行, 那边走专线 专线费20, 新疆中转费您这边出一下
+SHOP_WONT = re.compile(
+    r"(运费|邮费|快递费|物流费|路费|这段|这部分|差价|费用)[^,，。!！?？]{0,8}(承担不了|负担不了|出不了|不承担|不负担|包不了|贴不起|扛不住|吃不消|出不起|不包)"
+    r"|(改|换|转|走|发|给您改|帮您改)(成|为|个)?(运费)?到付|到付[^,，。!！?？]{0,12}(给|付|交)[^,，。!！?？]{0,4}(快递|师傅|小哥|驿站|站点)"
+    r"|(收件|签收|收货|取件|拿件|到货|送到)(的)?时(候)?[^,，。!！?？]{0,8}(给|付|交)[^,，。!！?？]{0,8}(运费|邮费|快递费|路费|派送费)"
+    r"|(中转|转运|专线|续重|派送|附加|超区|偏远|远程|落地|二次|调拨|转寄)费"
+    r"|(费用|运费|邮费)差(额|价)|(你|您)[^,，。!！?？]{0,6}(承担|出|付|补)(一部分|一点|一些|部分|一半)"
+    r"|(加|补|贴|多出|多付|多给)(点|一点|些|一些)钱|(价格|价钱|价)[^,，。!！?？]{0,4}(会|要|得)?(高|贵)(一点|一些|点|些)"
+    r"|(再|另外|单独|补|多)拍[^,，。!！?？]{0,8}(链接|差价|补差)"
+    r"|加上[^,，。!！?？]{0,6}(\d+|[一二两三四五六七八九十]+)\s*(元|块)?(?![\d天号日个小%])")
 EXTRA_AMOUNT = re.compile(r"(补|加|另付|多付|再付|另收|多收|贵)[^,，。!！?？]{0,6}(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*(元|块|r|rmb)")
 
 
@@ -75,9 +86,12 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
     ret_ctx = {h.index for h in cue_hits(item, "returns", window_indices(item, ("agent", "buyer", "bot")))}
     return_msgs |= {i for i in agent if any(i - 4 <= j < i for j in ret_ctx) and not OUTBOUND.search(p.text(i))}
     agent = [i for i in agent if i in postage_msgs and i not in return_msgs]
-    no_msgs = {h.index for h in has(item, "no_surcharge", agent)}
+    # "运费我们这边承担不了" is the opposite of a no-surcharge statement
+    no_msgs = {h.index for h in has(item, "no_surcharge", agent)
+               if not re.match(r"[^,，。!！?？]{0,6}(承担不了|负担不了|出不了|不承担|不负担|包不了|承担不起|出不起)",
+                               p.text(h.index)[h.start + len(h.cue) - 2:])}
     sur = has(item, "surcharge", agent)
-    charged = {i for i in agent for rx in (EXTRA_AMOUNT, POSTAGE_CHARGE, POSTAGE_DEMAND) for m in rx.finditer(p.text(i))
+    charged = {i for i in agent for rx in (EXTRA_AMOUNT, POSTAGE_CHARGE, POSTAGE_DEMAND, SHOP_WONT) for m in rx.finditer(p.text(i))
                if not clause_negated(p.text(i), m.end(), m.end() - m.start() + 6)}
     # "偏远地区不包邮/除外" is a demand only when aimed at this buyer: the buyer gave a remote address,
     # or the agent says the buyer's own address is remote (您这边是新疆)
