@@ -75,9 +75,13 @@ ADDRESS = re.compile(
     rf"|[{CJK}]{{2,6}}市[{CJK}]{{1,8}}?(?:区|县|镇)(?!域|别|分)"
     rf"|(?<!地)(?<!偏远地)[{CJK}]{{2,4}}(?<!地)(?:区|县)[{CJK}]{{2,8}}?(?:路|街|大道|小区|大厦|花园|苑|广场|村|镇|公寓|新城)"
     rf"|[{CJK}]{{2,10}}?\d+\s*(?:号楼|栋|幢|单元|室)"
-    r"|\[(?:地址|住址|收货地址)x?\d*\]")
+    r"|\[(?:地址|住址|收货地址)x?\d*\]"
+    # English-written addresses (HK/overseas): room 1203, 8 harbour road, flat b 5/f
+    r"|(?<![a-z])(?:room|rm|flat|unit|apt|apartment|suite)\.?\s*[a-z]?\d+[a-z]?(?![a-z])"
+    r"|(?<![\da-z])\d+[a-z]?\s+(?:[a-z]+\s+){1,3}(?:road|rd|street|st|avenue|ave|lane|ln|drive|dr|boulevard|blvd|terrace)(?![a-z])")
 ADDRESS_PHRASE = re.compile(
-    r"(?:地址|住址|收货地|住在|家在)(?:是|为|在|:|：)\s*"
+    r"(?:门牌|房号|房间号|门牌号)(?:号)?(?:是|为|系|:|：)?\s*\d{2,}"
+    r"|(?:地址|住址|收货地|住在|家在)(?:是|为|在|:|：)\s*"
     r"(?!哪|什么|啥|多少|对|正确|错|您|你|订单|页面|详情|下单|系统|后台|这边|修改|更改|填写|核对)[^,，。!！?？\s]{3,}")
 # a place the order goes to, said in words without a street number (收货是在成都武侯区那边, 寄去深圳南山区)
 PLACE_TOLD = re.compile(
@@ -106,7 +110,8 @@ NAME_PLACEHOLDER = re.compile(r"\[姓名x?\d*\]")
 SHOP_CONTACT = re.compile(
     r"退货地址|退回地址|寄回|退回到|寄到我们|发到我们|售后地址|仓库地址|我们的地址|我们地址|公司地址|店铺地址|门店|"
     r"客服电话|售后电话|服务电话|热线|400|配送员|快递员|派送员|快递小哥|小哥|师傅|网点|站点|厂家|安装电话|维修|"
-    r"服务中心|营业厅|官方电话|官网|我们的电话|我的电话|店长电话|发件地址|发货地")
+    r"服务中心|营业厅|官方电话|官网|我们的电话|我的电话|店长电话|发件地址|发货地|仓库|"
+    r"从[^,，。!！?？]{0,12}(?:发出|发货|发的|出库|寄出)")
 AFFIRM = re.compile(r"^(?:亲|亲亲|您好|宝|宝宝)?[,，~\s]*(?:是的|对的|对(?!不起)|没错|冇错|无错|系嘅|系呀|系啊|系咪|啱|嗯|正确|一致|核对无误|没问题|是这个|是这样|yes|yep|yeah|right|correct|bingo)"
                     r"|^[^,，。!！?？]{0,6}?(?<![不没])(?:没错|冇错|对的|是的|系嘅|正确的|一致的|无误|是这个地址|是这个号|就是这个|就是这里)")
 
@@ -126,6 +131,9 @@ IMPOSTOR = re.compile(
     rf"|不是(?:用)?(?:这个|我这个|本)(?:{ACCOUNT})(?:拍|下单|买)"
     rf"|(?:这个|这)(?:{ACCOUNT})是(?:我)?(?:{RELATIONS}|别人)"
     rf"|我是(?:原来|之前|刚才|刚刚|那个)(?:那个)?(?:买家|下单|拍|客户|顾客)"
+    # the account in this chat is not the one that ordered (这个号不是下单的号, 之前那个号被封了)
+    rf"|(?:这个|这|我这个|现在这个|当前|现在的?)(?:{ACCOUNT})(?:不是|并非|唔系)(?:下单|拍|买|当时|原来)"
+    rf"|(?:之前|原来|以前|旧|老)(?:那个|的)?(?:账号|帐号|号)[^,，。!！?？]{{0,3}}(?:被封|封了|登不上|登录不了|登不了|不用了|丢了|找不回|注销|上不去)"
     rf"|我就是[^,，。!！?？]{{0,6}}(?:本人|买家|下单)"
     rf"|(?:帮|替|代)(?:我)?(?:{RELATIONS}|他|她|ta|别人)(?:查|问|看|核对|确认|取消|关闭|关掉|撤销|改|拿)"
     rf"|(?:他|她|ta|我{RELATIONS})的(?:地址|电话|手机|收货|信息|名字|姓名|订单|单子)"
@@ -139,22 +147,63 @@ NAME_ANSWER = re.compile(rf"^(?:亲|亲亲|您好|宝)?[,，~\s]*(?:叫|是|系|
                          rf"[{CJK}*xX]{{0,2}}(?:哦|哈|呢|啊|喔|的|先生|女士|小姐|[,，。!！~～\s]|$)")
 
 
+# the buyer checks a name ("收件人是不是姓李", "名字系唔系陈生"); a surname in the reply tells it ("系姓陈嘅", "是王女士")
+CHECKS_NAME = re.compile(r"(?:收件人|收货人|签收人|下单人|名字|姓名)[^,，。!！]{0,6}(?:是不是|是否|系唔系|系咪|对不对|对吗|吗|姓)")
+NAME_IN_REPLY = re.compile(rf"姓[{SURNAMES}]|[{SURNAMES}](?:先生|女士|小姐|太太)")
+DENIED_BEFORE = re.compile(r"(?:不是|唔系|不|唔|冇|没|并非)\s*$")
+
+
 def name_answer(question: str, reply: str) -> bool:
-    """Is the agent's reply to a buyer's question for a name the name itself?"""
-    return bool(ASKS_NAME.search(soft(question))) and bool(NAME_ANSWER.search(soft(reply).strip()))
+    """Is the agent's reply to a buyer's question for a name the name itself (or the surname)?"""
+    q, r = soft(question), soft(reply).strip()
+    if ASKS_NAME.search(q) and NAME_ANSWER.search(r):
+        return True
+    if ASKS_NAME.search(q) or CHECKS_NAME.search(q):
+        return any(not DENIED_BEFORE.search(r[max(0, m.start() - 3):m.start()]) for m in NAME_IN_REPLY.finditer(r))
+    return False
 
 
 # the buyer asks for a phone; a reply with its last digits (尾号5678, 5678结尾) gives part of the number away
-ASKS_PHONE = re.compile(r"电话|手机|号码|联系方式|phone|number")
+ASKS_PHONE = re.compile(r"电话|手机|号码|联系方式|座机|固话|phone|number")
 PHONE_TAIL = re.compile(r"(?:尾号|尾数|末尾|结尾是|后[四4]位|末[四4]位|后[四4]码|末[四4]码)[^,，。!！?？\d]{0,3}\d{3,4}(?!\d)"
                         r"|(?<!\d)\d{3,4}(?:结尾|收尾)|(?<!\d)(?:1[3-9]\d|09\d{2})开头")
 NOT_PHONE_TAIL = re.compile(r"订单|单号|运单|快递单|卡|账号|帐号|编号")
 
 
+# a bare fragment of a number in the answer to a phone question ("是8864哦", "留的还是186那个"): not an amount,
+# date, time or count
+PHONE_FRAGMENT = re.compile(r"(?<![\d.:：/\-满减第共约价¥￥$])(?:1[3-9]\d|09\d{2}|\d{4})(?![\d.:：/%-])"
+                            r"(?!\s*(?:元|块|圆|rmb|天|号|点|件|个|年|月|日|岁|度|米|斤|克|ml|g|kg|分|秒|次|单|位|折|w|k|毫|寸|码|m|款|台|型|系列))")
+# the question is about the order's contact number (留的电话, 她手机, 后几位), not a phone the shop sells
+ASKS_CONTACT = re.compile(r"(?:留|填|写|预留|收件|收货|联系|下单|订单上|单上|她|他|ta|对方)[^,，。!！?？]{0,4}(?:电话|手机|号码|座机|固话|联系方式)"
+                          r"|(?:电话|手机|号码|座机)[^,，。!！?？]{0,4}(?:留|填|写)|后几位|尾号|尾数|后[四4]位|开头|哪个号")
+NOT_PHONE_ASK = re.compile(r"单号|订单号|运单|物流号|快递号|卡号|账号|帐号|编号|型号|客服|售后|快递员|师傅|小哥|你们的?电话|店铺")
+
+
 def tail_answer(question: str, reply: str) -> bool:
     """Is the agent's reply to a buyer's question about a phone number the number's last (or first) digits?"""
-    s = soft(reply)
-    return bool(ASKS_PHONE.search(soft(question))) and bool(PHONE_TAIL.search(s)) and not NOT_PHONE_TAIL.search(s)
+    s, q = soft(reply), soft(question)
+    if not ASKS_PHONE.search(q) or NOT_PHONE_TAIL.search(s):
+        return False
+    if PHONE_TAIL.search(s):
+        return True
+    return bool(ASKS_CONTACT.search(q)) and not NOT_PHONE_ASK.search(q) and bool(PHONE_FRAGMENT.search(s))
+
+
+# the buyer checks a piece of personal data against the order ("是不是寄到单位了", "电话是不是139那个"): a bare
+# "嗯 就是那里" to it confirms the data as surely as reading it out
+VERIFY_TOPIC = re.compile(rf"地址|收货地|收件地|寄到|寄去|寄往|送到|送去|发到|收件人|收货人|签收人|收件的|门牌|房号|小区|"
+                          rf"(?:留|填|写)的?(?:是|电话|手机|号码|地址|名字|哪)|(?:手机|电话)号?码?(?:是|尾号|后几位|后[四4]位|开头)|"
+                          rf"(?:名字|姓名)(?:是|叫)|姓[{SURNAMES}]")
+VERIFY_FORM = re.compile(r"是不是|是否是|对不对|对吗|没错吧|对吧|是吧|系唔系|系咪|写对|填对|有没有写错|有没有填错|是[^,，。!！?？]{1,14}(?:吗|么|吧)")
+NOT_VERIFY = re.compile(r"能不能|可以|可不可以|怎么|如何|改|换成|驿站|快递柜|丰巢|自提|代收点|门卫|"
+                        r"门口|上楼|楼上|上门|送货|配送|安装|师傅|快递员|退货|退回|寄回")
+PLACEHOLDER = re.compile(r"\[[^\]]{1,8}x?\d*\]")
+
+
+def verify_ask(text: str) -> bool:
+    s = PLACEHOLDER.sub("", soft(text))  # corpus masks ([姓名x]) are not words the buyer typed
+    return bool(VERIFY_TOPIC.search(s) and VERIFY_FORM.search(s)) and not NOT_VERIFY.search(s)
 
 
 def pii_kinds(text: str) -> list[str]:
@@ -218,7 +267,7 @@ def personal_data_in_agent_message(p: Prepared, t: DetectorTrigger) -> list[Dete
         if m.role == "buyer":
             if impostor_claim(m.text):
                 impostor.append(mid)
-            if pii_kinds(m.text):
+            if pii_kinds(m.text) or verify_ask(m.text):
                 last_buyer_pii = i
             last_buyer = m.text
             continue
@@ -256,18 +305,34 @@ WEAK_CLOSE = re.compile(r"^(?:拍错了?|拍多了|拍重复|重复拍|重拍|(?
 CHANGE_ASK = re.compile(r"改|换|修改|更改|更换|调整|备注|晚点发|晚几天|延迟发|推迟|先别急|等几天|补拍|加购|合并|要的是|想要的是|"
                         r"应该是|本来要|本来想要|其实要")
 # verbs that close an order only when an order is what they act on (单子给您作废了, 那单我先处理掉了, 单给您退掉了)
-SOFT_CLOSE = r"作废|清掉|撤回|处理掉|退掉|砍掉|砍单|注销"
+SOFT_CLOSE = (r"作废|清掉|撤回|处理掉|退掉|砍掉|砍单|注销|无效处理|失效处理|作无效|做无效|做失效|作失效|置为无效|设为无效|"
+              r"处理成(?:交易)?(?:关闭|无效|失效)")
+# an order "refunded away" by the shop (您的单子已经给您退了): a close, when the order (not a fee) is what is refunded
+REFUND_CLOSE = re.compile(r"(?:单|单子|订单)[^,，。!！?？运邮差费]{0,6}(?:退了|退咗|退掉了|退单了|全额退)")
 ORDER_NOUN = re.compile(r"单|订单|交易|order")
 CLOSE_VERB = rf"(?:关闭|关掉|关了|关咗|取消|撤销|撤掉|撤了|撤咗|cancel|close|{SOFT_CLOSE})"
 # the shop says it closes/closed the order (someone of the shop is the subject)
 AGENT_CLOSED = re.compile(
-    rf"(?:帮您|给您|帮你|给你|替您|为您|这边|我们|我这边|小妹|妹子|我来|我已|我给|我帮|我把)[^,，。!！?？]{{0,6}}{CLOSE_VERB}")
+    rf"(?:帮您|给您|帮你|给你|替您|为您|这边|我们|我这边|小妹|妹子|我来|我已|我给|我帮|我把)"
+    # "这边显示您的订单已经取消" reports what the screen shows; the shop is not the closer
+    rf"(?:(?!显示|查|看到|看了|看下|看一下|系统)[^,，。!！?？]){{0,8}}{CLOSE_VERB}")
 # the order is reported closed, without saying who did it
 CLOSED_PASSIVE = re.compile(
     rf"(?:已|已经)[^,，。!！?？]{{0,6}}{CLOSE_VERB}|(?:关闭|关掉|取消|撤销|作废|cancel|close)(?:了|咗|左|掉了)|订单(?:已|已经|被)(?:被)?(?:关闭|取消)"
     r"|交易(?:已|已经|被)?关闭")
 
 
+# the buyer only weighs a close, asks what it would cost, or threatens it ("我再考虑下要不要取消", "如果取消的话运费险还在吗",
+# "取消会影响信誉吗", "再不发货我就取消了"): not a request
+HYPOTHETICAL_BEFORE = re.compile(r"(?:考虑|要不要|是否|该不该|想不想|还没想好|纠结|犹豫|还在想|再想想|怕|担心)[^,，。!！?？]{0,8}$")
+# a threat about the shop's delay ("再不发货我就取消了", "不然我取消了啊") is pressure, not a request
+THREAT_BEFORE = re.compile(r"(?:再不|还不|不然|否则|要不然)[^,，。!！?？]{0,8}$")
+# "如果…取消的话" asks what would happen; "如果没货就取消吧" is a request with a condition the shop can meet
+CONDITION_BEFORE = re.compile(r"(?:如果|要是|假如|假设|若是|万一)[^,，。!！?？]{0,8}$")
+IMPERATIVE_AFTER = re.compile(r"^(?:掉|了)?(?:吧|算了|好了|就行|就好|即可)")
+COND_THEN = re.compile(r"(?:就|那就|的话|那)(?:帮我|给我|直接)?$")
+IMPERATIVE_BEFORE = re.compile(r"(?:帮我|给我|替我|直接|麻烦|请)[^,，。!！?？]{0,2}$|就$")
+HYPOTHETICAL_AFTER = re.compile(r"^[^,，。!！?？]{0,3}(?:的话|会不会|会影响|会有|有什么影响|有影响|影响|算不算|扣分|扣钱|收费|手续费)")
 # the buyer reports the order's state ("订单显示交易关闭", "怎么被取消了"), not asking for a close
 CLOSE_STATE = re.compile(r"(?:显示|提示|变成|变为|成了|状态|被|已经?|怎么|为什么|为啥|咋|谁)[^,，。!！?？]{0,4}$")
 
@@ -285,7 +350,12 @@ def close_requests(p: Prepared, order: Order | None) -> list[dict[str, object]]:
             continue
         text = p.text(i)
         hits = [x for x in CLOSE_REQUEST.finditer(text) if (not negated_at(text, x.start())
-                or x.group(0).startswith(("不要", "不想", "不买"))) and not CLOSE_STATE.search(text[:x.start()])]
+                or COND_THEN.search(text[:x.start()])  # "发不了就取消吧": the 不 belongs to the condition
+                or x.group(0).startswith(("不要", "不想", "不买"))) and not CLOSE_STATE.search(text[:x.start()])
+                and not HYPOTHETICAL_BEFORE.search(text[:x.start()]) and not HYPOTHETICAL_AFTER.search(text[x.end():])
+                and not (THREAT_BEFORE.search(text[:x.start()]) and not IMPERATIVE_AFTER.search(text[x.end():]))
+                and not (CONDITION_BEFORE.search(text[:x.start()]) and not IMPERATIVE_AFTER.search(text[x.end():])
+                         and not IMPERATIVE_BEFORE.search(text[:x.start()]))]
         if hits and all(WEAK_CLOSE.match(x.group(0)) for x in hits) and CHANGE_ASK.search(text):
             hits = []  # a change asked for, not a close
         hit = hits[0] if hits else None

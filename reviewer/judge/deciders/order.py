@@ -10,6 +10,7 @@ from ...detectors.orders import (
     AGENT_CLOSED,
     CLOSED_PASSIVE,
     ORDER_NOUN,
+    REFUND_CLOSE,
     SOFT_CLOSE,
     clauses,
     close_requests,
@@ -35,6 +36,7 @@ DONE = re.compile(rf"已[^,，。!！?？]{{0,6}}(?:关闭|关掉|取消|撤销|
 # an offer to close, not a close
 OFFER = re.compile(r"(?:可以|能|能够|可|需要|要不要|是否|确定|确认|建议|您看|考虑)[^,，。!！?？]{0,8}(?:关闭|关掉|关|取消|撤销)|提交取消")
 SHOP_SUBJECT = re.compile(r"(?:我们|我这边|这边|小妹|我(?:给|帮|把|来|先|就))[^,，。!！?？]{0,8}(?:关闭|关掉|关了|关|取消|撤销|撤)")
+SHOP_SIDE = re.compile(r"给您|帮您|为您|替您|给你|帮你|我们|这边|我这边|小妹|我给|我帮|我已|我先")
 HARD_CLOSE_WORD = re.compile(r"关闭|关掉|关了|关咗|关单|取消|撤销|撤单|撤掉|撤了|撤咗|cancel|close")
 CLOSE_WORD = re.compile(rf"{HARD_CLOSE_WORD.pattern}|{SOFT_CLOSE}")
 # the ordering account protests after the close: it did not ask for it ("我还没说关啊", "谁让你取消的")
@@ -102,6 +104,12 @@ def _agent_closes(item: JudgeItem) -> tuple[list[int], list[int], list[int]]:
             ns = [m.group(0) for m in NOT_SELLER.finditer(cl)]
             if ns and set(ns) <= {"超时"} and SHOP_SUBJECT.search(cl):
                 ns = []  # "超时了我们这边就给您关掉了": the time-out is the reason, the shop is the closer
+            rc = REFUND_CLOSE.search(cl)
+            if (rc and not ns and not NOT_ORDER.search(cl) and not QUESTION.search(cl) and not GENERAL.search(cl)
+                    and not OFFER.search(cl) and i not in ask and _affirmative(cl, rc)):
+                # "您的单子已经给您退了": the shop refunded the order away, i.e. closed it
+                (active if SHOP_SIDE.search(cl) else passive).append(i)
+                continue
             if not CLOSE_WORD.search(cl) or NOT_ORDER.search(cl) or ns:
                 continue
             if not HARD_CLOSE_WORD.search(cl) and not ORDER_NOUN.search(soft(p.conv.messages[i].text)):

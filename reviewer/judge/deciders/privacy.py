@@ -17,6 +17,7 @@ from ...detectors.orders import (
     pii_kinds,
     soft,
     tail_answer,
+    verify_ask,
 )
 from ...models import Verdict
 from ..base import JudgeItem
@@ -58,7 +59,7 @@ def _disclosures(item: JudgeItem) -> tuple[list[int], list[int], list[int]]:
     last_buyer = ""
     for i, m in enumerate(msgs):
         if m.role == "buyer":
-            if pii_kinds(m.text):
+            if pii_kinds(m.text) or verify_ask(m.text):
                 last_buyer_pii = i
             last_buyer = m.text
             continue

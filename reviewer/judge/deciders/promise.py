@@ -58,6 +58,11 @@ NEG_RESEND = re.compile(r"(?:不(?!用|需|必|要|好意思|客气|管)|无法|
 # a re-send named only as the reason it will not happen (单独寄运费比试用装还贵): not an offer
 COST_REASON = re.compile(r"^[^,，。!！?？~～]{0,6}(?:运费|邮费|快递费|成本|费用)[^,，。!！?？~～]{0,10}(?:贵|高|比|多|不划算|划不来|不值)")
 
+# the postage of a re-send put on the buyer (运费得您出, 您要付邮费, 邮费自理)
+COST_ON_BUYER = re.compile(r"(?:运费|邮费|快递费|寄费|费用)[^,，。!！?？~～]{0,4}(?:您|你|买家|亲|自己)[^,，。!！?？~～]{0,3}(?:出|付|承担|负责|补|掏)"
+                           r"|(?:您|你|亲)(?:得|要|需|需要|来)?(?:出|付|承担|掏)(?:一下|下|个)?(?:运费|邮费|快递费|寄费)"
+                           r"|(?:运费|邮费|快递费)自理|(?:运费|邮费)到付")
+NO_COST = re.compile(r"不用|无需|不需|不必|免|没让|不会让|不要")
 # a re-send the agent says it will NOT do (不参与补发, 没法再寄, 补发不了 is a cue already)
 NEG_REMEDY = re.compile(r"(?:不|没|无法|未|冇|唔)[^,，。!！?？~～不没]{0,3}$")
 NOT_NEG_REMEDY = re.compile(r"不好意思|不用担心|不要担心|别担心|不客气|没关系|没问题|能不|可不|是不|会不|要不|行不|有没")
@@ -163,6 +168,19 @@ def promise_gift(item: JudgeItem) -> Verdict:
                     evade.append(h)
     conditions = [h for h in find_cues(item, "remedy_condition", scope) if not h.negated]
     all_offers = find_cues(item, "remedy", scope)
+    for i in scope:  # "单独寄的话运费得您出": the cost of the re-send put on the buyer
+        for m in COST_ON_BUYER.finditer(p.text(i)):
+            h = CueHit(i, m.group(0), m.start(), False)
+            if (not answers_freebie(h) and not QUESTION_END.search(p.text(i)) and not negated_at(p.text(i), m.start())
+                    and not NO_COST.search(m.group(0))):
+                conditions.append(h)
+                if not any(o.index == i for o in all_offers):
+                    refuse.append(h)
+    if missing or claims:
+        # "等有货了再看看", "后续统一安排": put off with no date, and no re-send promised in the same message
+        offered = {h.index for h in all_offers if not h.negated}
+        evade += [h for h in find_cues(item, "defer", scope) if not h.negated and h.index not in offered
+                  and h.index >= min(missing + claims) and not answers_freebie(h) and not off_topic(h)]
     offers = [h for h in all_offers if not h.negated and not TENTATIVE.search(p.text(h.index)[:h.start])
               and not COST_REASON.search(p.text(h.index)[h.start + len(h.cue):])]
 
@@ -183,6 +201,9 @@ def promise_gift(item: JudgeItem) -> Verdict:
 
     remedy = [h for h in offers if not conditioned(h)]
     refuse += [h for h in offers if conditioned(h)]  # a re-send the buyer must pay for or earn is a refusal
+    # a soft word next to a plain re-send ("马上给您补发，没必要担心") does not take the re-send back
+    fixed_msgs = {h.index for h in remedy}
+    evade = [h for h in evade if h.index not in fixed_msgs]
 
     promised = bool(gifts) or bool(promised_chat)
     what = f"订单赠品（{'、'.join(gifts)}）" if gifts else "客服在聊天中承诺的赠品"
@@ -231,10 +252,14 @@ TIME = (r"(?:今天|今晚|今日|明天|明早|明晚|明日|听日|听朝|后�
         r"\d+号|\d+日|\d+点|中午|上午|下午|晚上|年前|节前|春节前|过年前|月底|月初|月中|\d+天内|[一二三两四五六七八九十]天内|"
         r"\d+小时内?|当天|次日|隔天|第二天|\d+月\d+|准时|按时|准点|\[日期x?\]|\[时间x?\]|"
         r"[\d一二三两四五六七八九十]+(?:个工作日|个小时|天|日|周|星期)(?:内|之内|以内)?|本周|这周|下周|周末|这个月|下个月|节后|年后|"
-        r"双十一|双11|双十二|双12|618|元旦|春节|国庆|中秋|端午|情人节|七夕|圣诞|母亲节|父亲节|生日)")
+        r"双十一|双11|双十二|双12|618|元旦|春节|国庆|中秋|端午|情人节|七夕|圣诞|母亲节|父亲节|生日|明儿|今儿|后儿|"
+        r"不出[一两二三四五六七\d]+天|"
+        # an event of the buyer's as the deadline (婚礼前, 开学之前, 出国那天)
+        r"(?:婚礼|婚期|结婚|开学|出国|出发|搬家|考试|年会|开业|放假|入学|出差|旅行|旅游|聚会|演出|比赛|满月|乔迁|寿宴|派对|活动开始)"
+        r"(?:前|之前|以前|那天|当天))")
 TIME_RX = re.compile(TIME)
 ARRIVAL = re.compile(r"(?:送达|到货|送到|收到|到达|到手|到家|签收|能到|会到|就到|可到|必到|必达|包到|到您手|到你手|赶得上|赶得及|赶上|"
-                     r"送上门|来得及|耽误不了|不会耽误|不耽误|误不了|"
+                     r"送上门|来得及|耽误不了|不会耽误|不耽误|误不了|坐等收货|等着收货|就能收货|就可以收货|能收货|拿到货|用上|"
                      rf"{TIME}[^,，。!！?？]{{0,8}}?到)(?!后|之后|以后|的时候|时候|时|了吗|账|短信|通知|消息|信息|回复|邮件|电话)")
 OUTCOME = re.compile(r"(?<!质检)(?<!检验)(?<!检测)过关|通关|退款成功|退款一定|能退成|退得了|理赔|赔付|能赔|赔到|全额赔|到账|清关|海关|不会被扣|扣关|被扣|(?<![有相])关税|不收税|"
                      r"不会收税|审核通过|能通过|通过审核|申诉成功|运费险|保险|报销|批下来|能批|平台(?:会|肯定|一定)?(?:判|支持)|"
@@ -242,7 +267,11 @@ OUTCOME = re.compile(r"(?<!质检)(?<!检验)(?<!检测)过关|通关|退款成�
                      r"(?:成功|通过|批下来|下来)|(?:会|能)(?:通过|成功|批)"
                      # who wins a dispute is the platform's call (平台那边肯定判给您, 判您赢); money "coming back" from one
                      r"|(?:平台|小二|仲裁|介入)[^,，。!！?？]{0,6}(?:判|支持|站|批|通过|同意)|秒批|必批|秒过|判[^,，。!！?？]{0,3}(?:赢|胜|给您|给你)|稳赢|包赢|必赢|"
-                     r"退回来|退得回|拿回来|要回来|(?:钱|款)[^,，。!！?？]{0,6}(?:回来|一分不少)")
+                     r"退回来|退得回|拿回来|要回来|(?:钱|款)[^,，。!！?？]{0,6}(?:回来|一分不少)"
+                     # the refund or review itself named as a sure thing (百分百能退, 退得下来, 审核包过)
+                     r"|(?<!包)能退(?![换货还])|退得下来|退下来|(?<![打背钱提])包过(?!来|去)|必过|稳过|扣不了|查不到您|不会查")
+# "七天无理由肯定能退" states the shop's own return policy, not the outcome of a claim
+RETURN_POLICY = re.compile(r"[七7]天|无理由|包退|退换|退货政策|售后政策")
 # the shop promising its own action on a claim (帮您申请理赔) is not a guarantee of the outcome
 ACTION_BEFORE = re.compile(r"(?:申请|提交|帮您|给您|为您|协助|跟进|处理|联系|反馈|催)[^,，。!！?？]{0,3}$")
 # a process the shop can start (申请理赔); its result (批下来, 通过, 到账) is not the shop's action
@@ -262,7 +291,7 @@ DISCLAIM_RX = re.compile(
     r"(?:说|讲|保证|打包票|担保|承诺|答应|确定|肯定|作保|拍胸)(?!假|谎|大话|空话|瞎话)"
     r"|说不好|说不准|讲不准|讲唔定|话唔定|做不到|不好讲|保不准|保不齐|没准|难说|不一定|唔一定"
     r"|can.?t guarantee|cannot guarantee|not guaranteed|no guarantee|can.?t promise|not sure")
-DEADLINE = {"最迟", "最晚", "不会超过", "不会晚于"}
+DEADLINE = {"最迟", "最晚", "不会超过", "不会晚于", "不出一天", "不出两天", "不出三天", "不出1天", "不出2天", "不出3天"}
 CONTRAST = re.compile(r"^(?:但|但是|不过|可是|只是|然而)")
 QUESTION_TAIL = re.compile(r"(?:吗|么|咩|不|没|没有|未)$")
 
@@ -375,6 +404,7 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
     listing = _listing_hours(item)
     for i in window_indices(item):
         segs = clauses(p.conv.messages[i].text)
+        policy = bool(RETURN_POLICY.search(soft(p.conv.messages[i].text)))
         info = []
         for seg in segs:
             strong = _markers(item, "certain", seg)
@@ -390,7 +420,8 @@ def unfounded_guarantee(item: JudgeItem) -> Verdict:
             # the shop's own action on a claim (帮您申请理赔) or a step named as a time ("清关后…") is no outcome
             outcomes = [m for m in OUTCOME.finditer(seg)
                         if not (PROCESS.match(m.group(0)) and ACTION_BEFORE.search(seg[:m.start()]))
-                        and not CONDITION_AFTER.search(seg[m.end():])]
+                        and not CONDITION_AFTER.search(seg[m.end():])
+                        and not (m.group(0).startswith("能退") and policy)]
             outcome = outcomes[0] if outcomes else None
             arrival = _arrival(seg)
             conditional = bool(CONDITIONAL.search(seg))
