@@ -56,6 +56,9 @@ def negated_at(text: str, start: int) -> bool:
         left = m.end()
     near = text[max(left, start - 4):start]
     wide = text[max(left, start - 8):start]
+    for sep in ("的话", "就"):  # a negator in a condition does not negate the consequence: 发不了就取消
+        near, wide = near[near.rfind(sep) + len(sep):] if sep in near else near, \
+            wide[wide.rfind(sep) + len(sep):] if sep in wide else wide
     if NOT_NEG_BEFORE.search(near):
         return False
     return bool(NEG_NEAR.search(near) or NEG_WIDE.search(wide))
