@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -67,19 +68,25 @@ class Settings(_Strict):
     llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
-def load_settings(path: str | Path | None) -> Settings:
-    if path is None:
-        return Settings()
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_toml_model(path: str | Path, model: type[M], what: str, hint: str = "") -> M:
+    """Read a TOML file into ``model``; any problem is a ConfigError naming the file and the field."""
     p = Path(path)
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except OSError as e:
-        raise ConfigError(f"cannot read config {p}: {e.strerror}") from None
+        raise ConfigError(f"cannot read {what} {p}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: invalid TOML: {e}") from None
     try:
-        return Settings.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         first = e.errors(include_url=False)[0]
         field = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"{p}: {field}: {first['msg']}") from None
+        raise ConfigError(f"{p}: {field}: {first['msg']}{hint}") from None
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    return Settings() if path is None else load_toml_model(path, Settings, "config")

@@ -30,14 +30,13 @@ import hashlib
 import json
 import sys
 import time
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import _stats
 from .errors import ConfigError, InputError, ReviewerError
@@ -661,20 +660,10 @@ class Thresholds(BaseModel):
 
 
 def load_thresholds(path: str | Path) -> Thresholds:
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read thresholds {p}: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{p}: invalid TOML: {e}") from None
-    try:
-        return Thresholds.model_validate(data)
-    except ValidationError as e:
-        first = e.errors(include_url=False)[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"{p}: {loc}: {first['msg']} (keys: micro_f1, macro_f1, kappa, candidate_recall, "
-                          "[per_rule] \"rule.id\" = min F1)") from None
+    from .config import load_toml_model
+
+    return load_toml_model(path, Thresholds, "thresholds", " (keys: micro_f1, macro_f1, kappa, candidate_recall, "
+                           "[per_rule] \"rule.id\" = min F1)")
 
 
 @dataclass

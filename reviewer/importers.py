@@ -46,6 +46,15 @@ def _unsegment(text: str) -> str:
     return _SEG_SPACE.sub("", text.strip())
 
 
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Non-blank lines of a text export with their 1-based line numbers (for errors that name the line)."""
+    with path.open(encoding="utf-8") as fh:
+        for n, raw in enumerate(fh, 1):
+            line = raw.rstrip("\r\n")
+            if line.strip():
+                yield n, line
+
+
 def _build(path: Path, line: int, data: dict[str, Any]) -> Conversation:
     try:
         return Conversation.model_validate(data)
@@ -77,38 +86,34 @@ def import_jddc(path: Path) -> Iterator[Conversation]:
             data["skus"] = skus
         return _build(path, start, data)
 
-    with path.open(encoding="utf-8") as fh:
-        for n, raw in enumerate(fh, 1):
-            line = raw.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) < 7:
-                raise InputError(str(path), n, "", f"expected 7 tab-separated fields "
-                                 f"(session, user, sender, flag, flag, sku, text), got {len(parts)}")
-            sid, uid, sender, sku, text = parts[0], parts[1], parts[2], parts[5], "\t".join(parts[6:])
-            if not sid:
-                raise InputError(str(path), n, "session", "is empty")
-            if sender not in ("0", "1"):
-                raise InputError(str(path), n, "sender", f"must be 0 (buyer) or 1 (agent), got {sender!r}")
-            if sid != session:
-                if session is not None:
-                    yield close()
-                    done[session] = start
-                if sid in done:
-                    raise InputError(str(path), n, "session", f"{sid!r} started on line {done[sid]} and "
-                                     "was interrupted by another session; sessions must be contiguous")
-                session, start, user, msgs, skus = sid, n, uid, [], []
-            elif uid != user:
-                raise InputError(str(path), n, "user", f"session {sid!r} is with {user!r} (line {start}), "
-                                 f"this line says {uid!r}")
-            if sku not in ("", "nan", "NULL") and sku not in skus:
-                skus.append(sku)
-            role = "agent" if sender == "1" else "buyer"
-            for piece in text.split(JDDC_SEPARATOR):
-                piece = piece.strip()
-                if piece and piece != "NULL":
-                    msgs.append({"role": role, "text": piece})
+    for n, line in _lines(path):
+        parts = line.split("\t")
+        if len(parts) < 7:
+            raise InputError(str(path), n, "", f"expected 7 tab-separated fields "
+                             f"(session, user, sender, flag, flag, sku, text), got {len(parts)}")
+        sid, uid, sender, sku, text = parts[0], parts[1], parts[2], parts[5], "\t".join(parts[6:])
+        if not sid:
+            raise InputError(str(path), n, "session", "is empty")
+        if sender not in ("0", "1"):
+            raise InputError(str(path), n, "sender", f"must be 0 (buyer) or 1 (agent), got {sender!r}")
+        if sid != session:
+            if session is not None:
+                yield close()
+                done[session] = start
+            if sid in done:
+                raise InputError(str(path), n, "session", f"{sid!r} started on line {done[sid]} and "
+                                 "was interrupted by another session; sessions must be contiguous")
+            session, start, user, msgs, skus = sid, n, uid, [], []
+        elif uid != user:
+            raise InputError(str(path), n, "user", f"session {sid!r} is with {user!r} (line {start}), "
+                             f"this line says {uid!r}")
+        if sku not in ("", "nan", "NULL") and sku not in skus:
+            skus.append(sku)
+        role = "agent" if sender == "1" else "buyer"
+        for piece in text.split(JDDC_SEPARATOR):
+            piece = piece.strip()
+            if piece and piece != "NULL":
+                msgs.append({"role": role, "text": piece})
     if session is not None:
         yield close()
 
@@ -184,26 +189,22 @@ def import_stc3(path: Path) -> Iterator[Conversation]:
 
 @importer("ecd")
 def import_ecd(path: Path) -> Iterator[Conversation]:
-    with path.open(encoding="utf-8") as fh:
-        for n, raw in enumerate(fh, 1):
-            line = raw.rstrip("\r\n")
-            if not line.strip():
-                continue
-            parts = line.split("\t")
-            if len(parts) < 2:
-                raise InputError(str(path), n, "", "expected label and at least one utterance")
-            if parts[0] not in ("0", "1"):
-                raise InputError(str(path), n, "label", f"must be 0 or 1, got {parts[0]!r}")
-            if parts[0] != "1":  # a label-0 row is a sampled wrong reply, not a real chat
-                continue
-            turns = [_unsegment(p) for p in parts[1:]]
-            # the last turn is the shop's reply; roles alternate backwards from it
-            msgs = [{"role": "agent" if (len(turns) - 1 - i) % 2 == 0 else "buyer", "text": t}
-                    for i, t in enumerate(turns) if t]
-            if not msgs:
-                raise InputError(str(path), n, "", "all utterances are empty")
-            yield _build(path, n, {"id": f"ecd-{path.name}-{n}", "platform": "taobao", "buyer": "tb_buyer",
-                                   "agent": "tb_agent", "messages": msgs, "source": "ecd"})
+    for n, line in _lines(path):
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise InputError(str(path), n, "", "expected label and at least one utterance")
+        if parts[0] not in ("0", "1"):
+            raise InputError(str(path), n, "label", f"must be 0 or 1, got {parts[0]!r}")
+        if parts[0] != "1":  # a label-0 row is a sampled wrong reply, not a real chat
+            continue
+        turns = [_unsegment(p) for p in parts[1:]]
+        # the last turn is the shop's reply; roles alternate backwards from it
+        msgs = [{"role": "agent" if (len(turns) - 1 - i) % 2 == 0 else "buyer", "text": t}
+                for i, t in enumerate(turns) if t]
+        if not msgs:
+            raise InputError(str(path), n, "", "all utterances are empty")
+        yield _build(path, n, {"id": f"ecd-{path.name}-{n}", "platform": "taobao", "buyer": "tb_buyer",
+                               "agent": "tb_agent", "messages": msgs, "source": "ecd"})
 
 
 # ------------------------------------------------------------------ uss
@@ -294,35 +295,31 @@ def import_uss(path: Path) -> Iterator[Conversation]:
         user, _, reply = elem.partition(USS_SEPARATOR)
         return user, reply
 
-    with path.open(encoding="utf-8") as fh:
-        for n, raw in enumerate(fh, 1):
-            line = raw.rstrip("\r\n")
-            if not line.strip():
-                continue
-            last = n
-            context, intents, sat = _uss_line(path, n, line)
-            older, newest = context[:-1], context[-1]
-            if dialog is None:
-                dialog = _UssDialogue(start=n, start_may_be_missing=len(context) >= USS_CONTEXT_CAP)
-                for elem, intent in zip(older, intents[:-1], strict=True):
-                    user, reply = split(elem)
-                    dialog.turns.append(_UssTurn(user, reply, intent, None))
-            else:
-                k = len(older)
-                tail = dialog.turns[-k:] if k else []
-                if k > len(dialog.turns) or any(not e.startswith(t.user + USS_SEPARATOR)
-                                                for e, t in zip(older, tail, strict=True)):
-                    raise InputError(name, n, "context", f"does not continue the dialogue that started on line "
-                                     f"{dialog.start}: every line adds one user turn to the previous line's "
-                                     f"context, and a dialogue ends with an {USS_OVERALL!r} line")
-                for e, t in zip(older, tail, strict=True):  # replies arrive after the turn was labelled
-                    t.reply = e[len(t.user) + len(USS_SEPARATOR):]
-            if newest == USS_OVERALL:
-                count += 1
-                yield _uss_conversation(path, n, count, dialog, sat)
-                dialog = None
-            else:
-                dialog.turns.append(_UssTurn(newest[: -len(USS_SEPARATOR)], "", intents[-1], sat))
+    for n, line in _lines(path):
+        last = n
+        context, intents, sat = _uss_line(path, n, line)
+        older, newest = context[:-1], context[-1]
+        if dialog is None:
+            dialog = _UssDialogue(start=n, start_may_be_missing=len(context) >= USS_CONTEXT_CAP)
+            for elem, intent in zip(older, intents[:-1], strict=True):
+                user, reply = split(elem)
+                dialog.turns.append(_UssTurn(user, reply, intent, None))
+        else:
+            k = len(older)
+            tail = dialog.turns[-k:] if k else []
+            if k > len(dialog.turns) or any(not e.startswith(t.user + USS_SEPARATOR)
+                                            for e, t in zip(older, tail, strict=True)):
+                raise InputError(name, n, "context", f"does not continue the dialogue that started on line "
+                                 f"{dialog.start}: every line adds one user turn to the previous line's "
+                                 f"context, and a dialogue ends with an {USS_OVERALL!r} line")
+            for e, t in zip(older, tail, strict=True):  # replies arrive after the turn was labelled
+                t.reply = e[len(t.user) + len(USS_SEPARATOR):]
+        if newest == USS_OVERALL:
+            count += 1
+            yield _uss_conversation(path, n, count, dialog, sat)
+            dialog = None
+        else:
+            dialog.turns.append(_UssTurn(newest[: -len(USS_SEPARATOR)], "", intents[-1], sat))
     if dialog is not None:
         raise InputError(name, last, "context", f"the dialogue that started on line {dialog.start} has no "
                          f"closing {USS_OVERALL!r} line (is the file truncated?)")

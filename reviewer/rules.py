@@ -313,15 +313,22 @@ class Prepared:
             "closed_at": closed[-1].at.isoformat() if closed and closed[-1].at else None,
         }
 
-    def base_facts(self) -> dict[str, Any]:
+    @cached_property
+    def _base_facts(self) -> dict[str, Any]:
+        last = self.conv.last_ts
         return {
             "platform": self.conv.platform,
             "chat_buyer": self.conv.buyer,
             "agent": self.conv.agent,
-            "has_timestamps": any(m.ts for m in self.conv.messages),
-            "last_ts": self.conv.last_ts.isoformat() if self.conv.last_ts else None,
+            "has_timestamps": last is not None,
+            "last_ts": last.isoformat() if last else None,
             "orders": [self.order_facts(o) for o in self.conv.orders],
         }
+
+    def base_facts(self) -> dict[str, Any]:
+        """Facts every candidate of this conversation carries; computed once, a fresh copy per candidate."""
+        base = self._base_facts
+        return {**base, "orders": [dict(o) for o in base["orders"]]}
 
 
 # ------------------------------------------------------------------ detectors

@@ -79,6 +79,20 @@ class Judge(ABC):
         """Release resources (HTTP clients)."""
 
 
+class BatchJudge(Judge):
+    """A judge that decides candidates in batches (e.g. concurrent LLM requests); one candidate is a batch of one."""
+
+    def judge(self, item: JudgeItem) -> Verdict:
+        [res] = self.judge_many([item])
+        if res.verdict is None:
+            raise JudgeError(res.error or "no verdict")
+        return res.verdict
+
+    @abstractmethod
+    def judge_many(self, items: Sequence[JudgeItem]) -> list[JudgeResult]:
+        """Exactly one result per item, in order."""
+
+
 def check_grounded(v: Verdict, item: JudgeItem) -> Verdict:
     """Evidence must name messages the judge was shown; anything else is a judge error."""
     shown = set(item.candidate.window)

@@ -45,7 +45,7 @@ from . import _tokens
 from ._cache import ResponseCache, cache_key
 from ._client import LLMClient, RequestFailed, RetryPolicy
 from ._mask import Masker
-from .base import CoachNote, Judge, JudgeItem, JudgeResult, check_grounded, register_judge
+from .base import BatchJudge, CoachNote, JudgeItem, JudgeResult, check_grounded, register_judge
 from .offline import OfflineJudge
 
 log = logging.getLogger("reviewer.llm")
@@ -430,7 +430,7 @@ class _Exchange:
 
 
 @register_judge("llm")
-class LLMJudge(Judge):
+class LLMJudge(BatchJudge):
     """Judges candidates with an LLM over any OpenAI-compatible endpoint.
 
     Options (all optional; ``None`` means "use the config"): ``prompt`` (judge@v1),
@@ -490,12 +490,6 @@ class LLMJudge(Judge):
         return f"llm:{self.model}@{self.prompt.name}" + ("+group" if self.group else "")
 
     # -- the Judge interface
-
-    def judge(self, item: JudgeItem) -> Verdict:
-        [res] = self.judge_many([item])
-        if res.verdict is None:
-            raise JudgeError(res.error or "no verdict")
-        return res.verdict
 
     def judge_many(self, items: Sequence[JudgeItem]) -> list[JudgeResult]:
         self.remember_rules(items)
@@ -723,7 +717,7 @@ def _feedback(errors: dict[str, str], pending: list[str], schema: str) -> str:
 
 
 @register_judge("cascade")
-class CascadeJudge(Judge):
+class CascadeJudge(BatchJudge):
     """The offline judge settles the candidates it is confident about; only the rest go to the LLM.
 
     Options: ``threshold`` (offline confidence needed to settle, default 0.75) and
@@ -748,12 +742,6 @@ class CascadeJudge(Judge):
     @property
     def label(self) -> str:
         return f"cascade:{self.offline.label}+{self.llm.label}"
-
-    def judge(self, item: JudgeItem) -> Verdict:
-        [res] = self.judge_many([item])
-        if res.verdict is None:
-            raise JudgeError(res.error or "no verdict")
-        return res.verdict
 
     def judge_many(self, items: Sequence[JudgeItem]) -> list[JudgeResult]:
         self.llm.remember_rules(items)

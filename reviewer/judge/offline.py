@@ -115,6 +115,20 @@ def all_indices(item: JudgeItem, roles: Sequence[str] = ("agent",)) -> list[int]
     return [i for i, m in enumerate(item.prepared.conv.messages) if m.role in roles]
 
 
+def order_flag(item: JudgeItem, key: str) -> bool | None:
+    """A boolean order fact (cod, free_shipping ...) for the candidate's order, or across the chat's orders:
+    True if any order has it, False if every order is known not to, None when unknown."""
+    orders = item.candidate.facts.get("orders") or []
+    if item.candidate.order:
+        orders = [o for o in orders if o.get("id") == item.candidate.order] or orders
+    vals = [o.get(key) for o in orders]
+    if any(v is True for v in vals):
+        return True
+    if vals and all(v is False for v in vals):
+        return False
+    return None
+
+
 def mid(item: JudgeItem, i: int) -> str:
     return item.prepared.conv.messages[i].id or ""
 

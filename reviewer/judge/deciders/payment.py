@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ...models import Verdict
 from ...rules import CLAUSE_BREAK
 from ..base import JudgeItem
-from ..offline import all_indices, decides, trigger_indices, verdict, window_indices
+from ..offline import all_indices, decides, order_flag, trigger_indices, verdict, window_indices
 
 # the shop speaks through its agents and its auto-reply bot
 SHOP = ("agent", "bot")
@@ -427,17 +427,6 @@ LISTING_STALE = re.compile(r"(页面|详情|链接|商品页|宝贝页|介绍|�
 LISTING_DENIED = re.compile(r"(页面|详情|链接|商品页|宝贝页|介绍)[^,，。!！?？]{0,6}(没有?写|没标|没有标|没显示|写的是不支持|不支持)")
 
 
-def _cod_fact(item: JudgeItem) -> bool | None:
-    orders = item.candidate.facts.get("orders") or []
-    oid = item.candidate.order
-    if oid:
-        orders = [o for o in orders if o.get("id") == oid] or orders
-    vals = [o.get("cod") for o in orders]
-    if any(v is True for v in vals):
-        return True
-    if vals and all(v is False for v in vals):
-        return False
-    return None
 
 
 @decides("payment.cod_refusal")
@@ -452,7 +441,7 @@ def cod_refusal(item: JudgeItem) -> Verdict:
     agent = window_indices(item, SHOP)
     every_agent = all_indices(item, SHOP)
     system = all_indices(item, ("system",))
-    cod = _cod_fact(item)
+    cod = order_flag(item, "cod")
     offered = has(item, "offered", [*every_agent, *system])
     placed = has(item, "buyer_placed", all_indices(item, ("buyer",)))
     listed = [i for i in all_indices(item, ("buyer",)) if LISTING_COD.search(p.text(i))]

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ...models import Verdict
 from ..base import JudgeItem
-from ..offline import all_indices, decides, trigger_indices, verdict, window_indices
+from ..offline import all_indices, decides, order_flag, trigger_indices, verdict, window_indices
 from .payment import SHOP, Hit, clause_negated, cue_hits, has, replies_to
 
 CONDITIONAL_FREE = re.compile(r"满\s*\S{0,6}$")
@@ -47,17 +47,6 @@ SHOP_WONT = re.compile(
 EXTRA_AMOUNT = re.compile(r"(补|加|另付|多付|再付|另收|多收|贵)[^,，。!！?？]{0,6}(\d+(\.\d+)?|[一二两三四五六七八九十]+)\s*(元|块|r|rmb)")
 
 
-def _free_shipping_fact(item: JudgeItem) -> bool | None:
-    orders = item.candidate.facts.get("orders") or []
-    oid = item.candidate.order
-    if oid:
-        orders = [o for o in orders if o.get("id") == oid] or orders
-    vals = [o.get("free_shipping") for o in orders]
-    if any(v is True for v in vals):
-        return True
-    if vals and all(v is False for v in vals):
-        return False
-    return None
 
 
 @decides("shipping.free_shipping_surcharge")
@@ -71,7 +60,7 @@ def free_shipping_surcharge(item: JudgeItem) -> Verdict:
     agent = window_indices(item, SHOP)
     buyer = window_indices(item, ("buyer",))
     stated = all_indices(item, (*SHOP, "system"))
-    fs = _free_shipping_fact(item)
+    fs = order_flag(item, "free_shipping")
     # the chat says the item ships free: agent/system 包邮, not negated and not "满99包邮"
     claims = [h for h in has(item, "sold_free", stated)
               if not CONDITIONAL_FREE.search(p.text(h.index)[max(0, h.start - 8):h.start])]
